@@ -1,0 +1,58 @@
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from badges.models import BadgeDefinition, BadgeGrant
+
+
+class BadgeDefinitionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BadgeDefinition
+        fields = [
+            "badge",
+            "label",
+            "description",
+            "icon_url_64",
+            "icon_url_16",
+            "is_tag_badge",
+            "created_at",
+        ]
+        read_only_fields = ["icon_url_64", "icon_url_16", "created_at"]
+
+
+class BadgeDefinitionUpdateSerializer(BadgeDefinitionSerializer):
+    """A badge's identifier names its grants and artwork: it never changes."""
+
+    class Meta(BadgeDefinitionSerializer.Meta):
+        read_only_fields = ["badge", *BadgeDefinitionSerializer.Meta.read_only_fields]
+
+
+class BadgeGrantSerializer(serializers.ModelSerializer):
+    """A grant as clients read it, with its badge's definition nested."""
+
+    badge = serializers.CharField(source="definition_id", read_only=True)
+    definition = BadgeDefinitionSerializer(read_only=True)
+
+    class Meta:
+        model = BadgeGrant
+        fields = ["id", "user", "badge", "definition", "granted_at"]
+        read_only_fields = fields
+
+
+class BadgeGrantCreateSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all())
+    badge = serializers.SlugRelatedField(
+        slug_field="badge", queryset=BadgeDefinition.objects.all()
+    )
+
+
+class TagBadgeSerializer(serializers.ModelSerializer):
+    """A tag badge as shown under a username: its 16px icon and label."""
+
+    badge = serializers.CharField(source="definition_id")
+    label = serializers.CharField(source="definition.label")
+    icon_url_16 = serializers.CharField(source="definition.icon_url_16")
+
+    class Meta:
+        model = BadgeGrant
+        fields = ["badge", "label", "icon_url_16"]
+        read_only_fields = fields

@@ -1,0 +1,62 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.response import Response
+
+from badges import services
+from badges.api.filters import BadgeDefinitionFilter, BadgeGrantFilter
+from badges.api.serializers import (
+    BadgeDefinitionSerializer,
+    BadgeDefinitionUpdateSerializer,
+    BadgeGrantCreateSerializer,
+    BadgeGrantSerializer,
+)
+from badges.models import BadgeDefinition, BadgeGrant
+from config.api import ReadOnlyOrModelPermissions
+
+
+class BadgeDefinitionViewSet(viewsets.ModelViewSet):
+    """Badges users can hold. Anyone signed in reads; staff with the model
+    permissions create, edit and delete (not while the badge is granted)."""
+
+    queryset = BadgeDefinition.objects.all()
+    permission_classes = [ReadOnlyOrModelPermissions]
+    lookup_field = "badge"
+    lookup_value_converter = "str"
+    filterset_class = BadgeDefinitionFilter
+    ordering_fields = ["badge"]
+    ordering = ["badge"]
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return BadgeDefinitionUpdateSerializer
+        return BadgeDefinitionSerializer
+
+
+class BadgeGrantViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Who holds which badge. Granting and revoking need the model permissions."""
+
+    queryset = BadgeGrant.objects.select_related("definition")
+    serializer_class = BadgeGrantSerializer
+    permission_classes = [ReadOnlyOrModelPermissions]
+    lookup_value_converter = "id"
+    filterset_class = BadgeGrantFilter
+    ordering_fields = ["id"]
+    ordering = ["id"]
+
+    @extend_schema(request=BadgeGrantCreateSerializer, responses=BadgeGrantSerializer)
+    def create(self, request, *args, **kwargs):
+        data = BadgeGrantCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        grant = services.badge_grant(
+            user=data.validated_data["user"], definition=data.validated_data["badge"]
+        )
+        return Response(self.get_serializer(grant).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance):
+        services.badge_revoke(user=instance.user, definition=instance.definition)

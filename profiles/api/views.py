@@ -1,0 +1,253 @@
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from badges.models import BadgeGrant
+from profiles import services, stats
+from profiles.api.filters import PostFilter, ReactionFilter, UserFilter
+from profiles.api.permissions import IsOwnerOrReadOnly
+from profiles.api.serializers import (
+    HighlightCreateSerializer,
+    HighlightOrderSerializer,
+    HighlightSerializer,
+    MeSerializer,
+    PostSerializer,
+    ProfileListSerializer,
+    PublicUserSerializer,
+    ReactedPostSerializer,
+    ReactionSerializer,
+    StatsSerializer,
+    TokenRequestSerializer,
+    TokenSerializer,
+    UserStatsCacheSerializer,
+)
+from profiles.models import (
+    Post,
+    Reaction,
+    User,
+    UserHighlight,
+    UserProfile,
+    UserStatsCache,
+)
+
+
+def with_tag_badges(users):
+    """What ``PublicUserSerializer`` and ``MeSerializer`` read, in two queries."""
+    return users.select_related("profile").prefetch_related(
+        Prefetch(
+            "badge_grants",
+            queryset=BadgeGrant.objects.tag_badges(),
+            to_attr="tag_badge_grants",
+        )
+    )
+
+
+class TokenView(APIView):
+    """Exchange a username (or email) and password for an API token."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
+    def post(self, request):
+        serializer = TokenRequestSerializer(
+            data=request.data, context={"request": request}
+        )
+        serializer.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        return Response({"token": token.key})
+
+
+class UserViewSet(viewsets.ReadOnlyModelViewSet):
+    """Active users, with their public fields only."""
+
+    serializer_class = PublicUserSerializer
+    filterset_class = UserFilter
+    ordering_fields = ["username"]
+    ordering = ["username"]
+    lookup_value_converter = "uuid"
+
+    def get_queryset(self):
+        users = User.objects.filter(is_active=True)
+        if self.action == "stats":
+            return users
+        return with_tag_badges(users)
+
+    @extend_schema(responses=StatsSerializer, filters=False)
+    @action(detail=True, filter_backends=[], pagination_class=None)
+    def stats(self, request, pk=None):
+        """Counts of the user's posts, reactions given and received, highlights
+        and badges; cached for ``PROFILE_STATS_TTL`` seconds."""
+        user = self.get_object()
+        return Response(StatsSerializer(stats.stats_get(user.pk)).data)
+
+
+class UserScopedListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A list nested under ``users/<uuid:user_id>/``; 404 for an unknown user.
+
+    Subclasses set ``queryset`` (its model documents the schema) and build the
+    rows from the user in ``get_user_queryset``.
+    """
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return self.queryset
+        user = get_object_or_404(User, pk=self.kwargs["user_id"], is_active=True)
+        return self.get_user_queryset(user)
+
+
+class UserHighlightViewSet(UserScopedListViewSet):
+    """A user's highlighted posts, in their order."""
+
+    queryset = UserHighlight.objects.none()
+    serializer_class = HighlightSerializer
+    ordering_fields = ["position"]
+    ordering = ["position"]
+
+    def get_user_queryset(self, user):
+        return user.highlights.select_related("post__author")
+
+
+class ReactedPostViewSet(UserScopedListViewSet):
+    """The lightning tab: posts the user reacted to, newest reaction first,
+    drawn from the user's last 8192 reactions."""
+
+    queryset = Post.objects.none()
+    serializer_class = ReactedPostSerializer
+    filter_backends = []
+
+    def get_user_queryset(self, user):
+        return Post.objects.reacted_by(user.pk).select_related("author")
+
+
+class MeViewSet(viewsets.GenericViewSet):
+    """The signed-in user's own account and profile."""
+
+    serializer_class = MeSerializer
+
+    def get_object(self):
+        return with_tag_badges(User.objects.filter(pk=self.request.user.pk)).get()
+
+    def retrieve(self, request):
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def partial_update(self, request):
+        user = self.get_object()
+        serializer = self.get_serializer(user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.profile_update(user=user, **serializer.validated_data)
+        return Response(self.get_serializer(self.get_object()).data)
+
+
+class MyHighlightViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The signed-in user's highlights: add (at the end), remove, reorder."""
+
+    serializer_class = HighlightSerializer
+    lookup_field = "post_id"
+    lookup_value_converter = "id"
+    filter_backends = []
+
+    def get_queryset(self):
+        return (
+            UserHighlight.objects.filter(user=self.request.user)
+            .select_related("post__author")
+            .order_by("position")
+        )
+
+    @extend_schema(request=HighlightCreateSerializer, responses=HighlightSerializer)
+    def create(self, request):
+        data = HighlightCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        highlight = services.highlight_add(
+            user=request.user, post=data.validated_data["post"]
+        )
+        return Response(
+            self.get_serializer(highlight).data, status=status.HTTP_201_CREATED
+        )
+
+    def destroy(self, request, post_id):
+        try:
+            services.highlight_remove(user=request.user, post_id=post_id)
+        except UserHighlight.DoesNotExist:
+            raise NotFound("This post is not in your highlights.") from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=HighlightOrderSerializer, responses=HighlightSerializer(many=True)
+    )
+    @action(detail=False, methods=["put"], url_path="order", pagination_class=None)
+    def order(self, request):
+        """Reorder: send every highlighted post id once, in the new order."""
+        data = HighlightOrderSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        highlights = services.highlights_reorder(
+            user=request.user, post_ids=data.validated_data["post_ids"]
+        )
+        return Response(self.get_serializer(highlights, many=True).data)
+
+
+class PostViewSet(viewsets.ModelViewSet):
+    """Posts. Anyone signed in reads; only the author edits or deletes."""
+
+    queryset = Post.objects.select_related("author")
+    serializer_class = PostSerializer
+    permission_classes = [permissions.IsAuthenticated, IsOwnerOrReadOnly]
+    owner_field = "author_id"
+    lookup_value_converter = "id"
+    filterset_class = PostFilter
+    ordering_fields = ["id"]
+    ordering = ["-id"]
+
+    def perform_create(self, serializer):
+        serializer.save(author=self.request.user)
+
+
+class ReactionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Reactions to posts. Anyone signed in reads; users add and remove their own."""
+
+    queryset = Reaction.objects.all()
+    serializer_class = ReactionSerializer
+    permission_classes = [permissions.IsAuthenticated, IsOwnerOrReadOnly]
+    owner_field = "user_id"
+    lookup_value_converter = "id"
+    filterset_class = ReactionFilter
+    ordering_fields = ["id"]
+    ordering = ["-id"]
+
+
+class UserProfileViewSet(viewsets.ReadOnlyModelViewSet):
+    """Public profiles of active users (edit your own at ``me/``)."""
+
+    queryset = UserProfile.objects.filter(user__is_active=True)
+    serializer_class = ProfileListSerializer
+    lookup_value_converter = "uuid"
+    ordering_fields = ["user_id"]
+    ordering = ["user_id"]
+
+
+class UserStatsCacheViewSet(viewsets.ReadOnlyModelViewSet):
+    """Staff only: the stats fallback table (filled while Redis is down)."""
+
+    queryset = UserStatsCache.objects.all()
+    serializer_class = UserStatsCacheSerializer
+    permission_classes = [permissions.IsAdminUser]
+    lookup_value_converter = "id"
+    ordering_fields = ["expires_at"]
+    ordering = ["expires_at"]

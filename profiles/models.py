@@ -1,0 +1,304 @@
+"""Users and what hangs off them: profiles, posts, reactions, highlights, stats.
+
+Tables are seed 000's (plus ``user_profiles`` from seeds 003 and 004); see
+docs/schema-decisions.md for every place the schema differs from the seeds.
+
+Foreign keys to ``posts`` cascade in the database (``DB_CASCADE``, the seed's
+``ON DELETE CASCADE``). Django then sends no signals for the rows PostgreSQL
+deletes, so the highlight invariants are kept by ``profiles.signals``.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.validators import MinValueValidator, RegexValidator, URLValidator
+from django.db import models
+from django.db.models import OuterRef, Q, Subquery, Value
+from django.db.models.functions import UUID4, Lower, Now
+
+from profiles.fields import TaglineField
+
+MAX_HIGHLIGHTS = 128
+REACTED_POSTS_WINDOW = 8192
+
+http_url = URLValidator(schemes=["http", "https"])
+
+
+class UserQuerySet(models.QuerySet):
+    def with_email(self, email: str) -> "UserQuerySet":
+        """Users whose email is ``email`` in any letter case.
+
+        Compares ``lower(email)`` so PostgreSQL can use the unique index on it.
+        """
+        return self.alias(email_lower=Lower("email")).filter(
+            email_lower=Lower(Value(email))
+        )
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    """A login account; the one ``users`` table all five documents share."""
+
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, db_default=UUID4(), editable=False
+    )
+    email = models.EmailField("email address", max_length=254)
+    tagline = TaglineField(help_text="Shown under the username; at most 48 characters.")
+    auth0_sub = models.CharField(
+        max_length=64,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Subject of this user at the identity provider (seed 003).",
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    date_joined = None  # created_at is the seeds' name for it
+
+    objects = UserManager()
+
+    class Meta:
+        db_table = "users"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="users_email_lower_key",
+                violation_error_message="A user with that email address already "
+                "exists (emails are compared ignoring letter case).",
+                violation_error_code="unique_email",
+            )
+        ]
+
+    def __str__(self):
+        return self.username
+
+
+class MusicProvider(models.TextChoices):
+    SPOTIFY = "spotify", "Spotify"
+    SOUNDCLOUD = "soundcloud", "SoundCloud"
+
+
+class UserProfile(models.Model):
+    """The public profile of one user (seeds 003 and 004, one row per user)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        primary_key=True,
+        related_name="profile",
+    )
+    display_name = models.CharField(max_length=80, null=True, blank=True)
+    bio = models.TextField(null=True, blank=True)
+    journaling_frequency = models.IntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Journaling entries per week (0-7) in the wellness app.",
+    )
+    avatar_url = models.TextField(null=True, blank=True, validators=[http_url])
+    banner_url = models.TextField(null=True, blank=True, validators=[http_url])
+    theme_color = models.CharField(
+        max_length=20,
+        null=True,
+        blank=True,
+        default="#7A5AF8",
+        db_default="#7A5AF8",
+        validators=[
+            RegexValidator(
+                r"^#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?$",
+                "Enter a colour as #RRGGBB or #RRGGBBAA.",
+            )
+        ],
+    )
+    profile_music_url = models.TextField(null=True, blank=True, validators=[http_url])
+    profile_music_provider = models.CharField(
+        max_length=20, null=True, blank=True, choices=MusicProvider
+    )
+    location = models.CharField(
+        max_length=100,
+        null=True,
+        blank=True,
+        help_text="Approximate: a city or neighbourhood, never an address.",
+    )
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(db_default=Now(), auto_now=True)
+
+    class Meta:
+        db_table = "user_profiles"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(journaling_frequency__gte=0),
+                name="user_profiles_journaling_frequency_check",
+            ),
+            models.CheckConstraint(
+                condition=Q(profile_music_provider__in=MusicProvider.values),
+                name="user_profiles_profile_music_provider_check",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Profile of {self.user_id}"
+
+
+class PostQuerySet(models.QuerySet):
+    def reacted_by(self, user_id, window: int = REACTED_POSTS_WINDOW):
+        """Posts ``user_id`` reacted to within their last ``window`` reactions,
+        newest reaction first, each annotated with ``reacted_at``.
+
+        The window is read through ``ix_reactions_user_created``.
+        """
+        newest_first = ("-created_at", "-pk")  # pk breaks ties of created_at
+        recent = (
+            Reaction.objects.filter(user_id=user_id)
+            .order_by(*newest_first)
+            .values("post_id")[:window]
+        )
+        latest = Reaction.objects.filter(user_id=user_id, post=OuterRef("pk")).order_by(
+            *newest_first
+        )
+        return (
+            self.filter(pk__in=recent)
+            .annotate(
+                reacted_at=Subquery(latest.values("created_at")[:1]),
+                reaction_id=Subquery(latest.values("pk")[:1]),
+            )
+            .order_by("-reacted_at", "-reaction_id")
+        )
+
+
+class Post(models.Model):
+    """A post a user wrote. Minimal: seed 000 assumes this table exists."""
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="posts",
+        db_index=False,  # ix_posts_author_created leads with author_id
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        db_table = "posts"
+        indexes = [
+            models.Index(
+                fields=["author", "-created_at"], name="ix_posts_author_created"
+            )
+        ]
+
+    def __str__(self):
+        return f"Post {self.pk} by {self.author_id}"
+
+
+class ReactionKind(models.TextChoices):
+    LIKE = "like", "Like"
+    LOVE = "love", "Love"
+    LAUGH = "laugh", "Laugh"
+    WOW = "wow", "Wow"
+    SAD = "sad", "Sad"
+    ANGRY = "angry", "Angry"
+
+
+class Reaction(models.Model):
+    """One user's reaction of one kind to one post."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="reactions",
+        db_index=False,  # ix_reactions_user_created leads with user_id
+    )
+    post = models.ForeignKey(
+        Post, on_delete=models.DB_CASCADE, related_name="reactions"
+    )
+    kind = models.CharField(max_length=16, choices=ReactionKind)
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "reactions"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "post", "kind"],
+                name="uq_reactions_user_post_kind",
+                violation_error_message="You already reacted to this post that way.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReactionKind.values), name="reactions_kind_check"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "-created_at"], name="ix_reactions_user_created"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.kind} by {self.user_id} on post {self.post_id}"
+
+
+class UserHighlight(models.Model):
+    """A post pinned to a user's profile at ``position`` (0 is first).
+
+    A user's positions are always 0..n-1: the services in ``profiles.services``
+    are the only writers, and they renumber after every removal.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="highlights",
+        db_index=False,  # both unique constraints lead with user_id
+    )
+    post = models.ForeignKey(
+        Post, on_delete=models.DB_CASCADE, related_name="highlights"
+    )
+    position = models.IntegerField(help_text="Display order, 0-indexed, contiguous.")
+    created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    class Meta:
+        db_table = "user_highlights"
+        ordering = ["user", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "post"],
+                name="uq_user_highlights_user_post",
+                violation_error_message="This post is already highlighted.",
+            ),
+            # The seed's index ix_user_highlights_user_position, made unique: it
+            # is also the seed's UNIQUE (user_id, position).
+            models.UniqueConstraint(
+                fields=["user", "position"], name="ix_user_highlights_user_position"
+            ),
+            models.CheckConstraint(
+                condition=Q(position__gte=0), name="user_highlights_position_check"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Highlight {self.position} of {self.user_id}: post {self.post_id}"
+
+
+class UserStatsCache(models.Model):
+    """Profile stats of one user, kept here only while Redis is unreachable."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DB_CASCADE,
+        related_name="stats_cache",
+    )
+    stats_json = models.JSONField()
+    computed_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "user_stats_cache"
+        verbose_name_plural = "user stats cache"
+
+    def __str__(self):
+        return f"Stats of {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}"
