@@ -53,4 +53,4 @@ class BadgeGrantAdmin(admin.ModelAdmin):
     @transaction.atomic
     def delete_queryset(self, request, queryset):
         for grant in queryset.select_related("user", "definition"):
-            services.badge_revoke(user=grant.user, definition=grant.definition)
+            self.delete_model(request, grant)

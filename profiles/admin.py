@@ -358,7 +358,7 @@ class UserHighlightAdmin(admin.ModelAdmin):
     @transaction.atomic
     def delete_queryset(self, request, queryset):
         for highlight in queryset.select_related("user"):
-            services.highlight_remove(user=highlight.user, post_id=highlight.post_id)
+            self.delete_model(request, highlight)
 
 
 @admin.register(UserStatsCache)

@@ -234,3 +234,15 @@ def test_badge_identifier_must_be_a_slug_in_the_admin(admin_client):
     )
     assert response.status_code == 200
     assert "slug" in str(response.context["adminform"].form.errors)
+
+
+@pytest.mark.parametrize("login", ["ada", "ADA@Example.COM"])
+def test_admin_login_with_username_or_email_in_any_case(client, login):
+    from tests.profiles.factories import PASSWORD
+
+    UserFactory(username="ada", email="ada@example.com", is_staff=True)
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": login, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200

@@ -5,7 +5,13 @@ superuser (so write endpoints run their code, not just a 403), against the real
 database of the run. A test fails on any 5xx or on a response whose status or
 body the schema does not describe. Endpoints added later are fuzzed with no
 change here: the schema is read from /api/schema/.
+
+    FUZZ_RANDOM=1 FUZZ_EXAMPLES=200 .venv/bin/pytest tests/test_openapi_fuzz.py
+
+explores further than CI's fixed examples.
 """
+
+import os
 
 import pytest
 import schemathesis
@@ -58,7 +64,10 @@ def fuzz_headers(staff_user):
 
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "25")),
+    # The same examples on every run, so CI is reproducible; FUZZ_RANDOM=1
+    # explores new ones (run it with a larger FUZZ_EXAMPLES now and then).
+    derandomize=not os.environ.get("FUZZ_RANDOM"),
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )

@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.core.validators import validate_slug
 from rest_framework import serializers
 
 from badges.models import BadgeDefinition, BadgeGrant
@@ -40,9 +41,15 @@ class BadgeGrantSerializer(serializers.ModelSerializer):
 
 class BadgeGrantCreateSerializer(serializers.Serializer):
     user = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all())
-    badge = serializers.SlugRelatedField(
-        slug_field="badge", queryset=BadgeDefinition.objects.all()
-    )
+    badge = serializers.CharField(max_length=50, validators=[validate_slug])
+
+    def validate_badge(self, value: str) -> BadgeDefinition:
+        try:
+            return BadgeDefinition.objects.get(badge=value)
+        except BadgeDefinition.DoesNotExist:
+            raise serializers.ValidationError(
+                f"There is no badge {value!r}.", code="does_not_exist"
+            ) from None
 
 
 class TagBadgeSerializer(serializers.ModelSerializer):

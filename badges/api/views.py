@@ -21,7 +21,7 @@ class BadgeDefinitionViewSet(viewsets.ModelViewSet):
     queryset = BadgeDefinition.objects.all()
     permission_classes = [ReadOnlyOrModelPermissions]
     lookup_field = "badge"
-    lookup_value_converter = "str"
+    lookup_value_converter = "slug"
     filterset_class = BadgeDefinitionFilter
     ordering_fields = ["badge"]
     ordering = ["badge"]
