@@ -224,16 +224,26 @@ def test_staff_grant_and_revoke_through_the_api(api_client, staff_client, user):
     assert not BadgeGrant.objects.filter(user=user).exists()
 
 
-def test_grant_of_unknown_badge_or_user_is_a_400(staff_client, user):
-    response = staff_client.post(
-        "/api/badges/badge-grants/", {"user": str(user.pk), "badge": "nope"}
-    )
-    assert response.status_code == 400
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"badge": "nope"}, "badge"),
+        ({"badge": "nul\x00"}, "badge"),
+        ({"badge": "not a slug"}, "badge"),
+        ({"user": "00000000-0000-4000-8000-000000000000"}, "user"),
+    ],
+)
+def test_grant_of_unknown_badge_or_user_is_a_400(staff_client, user, payload, field):
     response = staff_client.post(
         "/api/badges/badge-grants/",
-        {"user": "00000000-0000-4000-8000-000000000000", "badge": "moderator"},
+        {"user": str(user.pk), "badge": "moderator", **payload},
     )
     assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_definition_path_must_be_a_slug(api_client):
+    assert api_client.get("/api/badges/badge-definitions/a%00b/").status_code == 404
 
 
 def test_grant_list_queries_do_not_grow(api_client):
