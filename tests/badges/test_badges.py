@@ -239,7 +239,7 @@ def test_grant_of_unknown_badge_or_user_is_a_400(staff_client, user, payload, fi
         {"user": str(user.pk), "badge": "moderator", **payload},
     )
     assert response.status_code == 400
-    assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert {e["field"] for e in response.json()["errors"]} == {field}
 
 
 def test_definition_path_must_be_a_slug(api_client):
