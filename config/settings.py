@@ -14,9 +14,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env.str(
-    "SECRET_KEY",
-    default="django-insecure-local-development-key-never-use-in-production",
+# Required once DEBUG is off: a missing SECRET_KEY stops the process at start.
+SECRET_KEY = (
+    env.str("SECRET_KEY", default="django-insecure-local-development-key")
+    if DEBUG
+    else env.str("SECRET_KEY")
 )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -193,7 +193,8 @@ class Post(models.Model):
         ]
 
     def __str__(self):
-        return f"Post {self.pk} by {self.author_id}"
+        excerpt = self.body if len(self.body) <= 40 else f"{self.body[:39]}…"
+        return f"#{self.pk}: {excerpt}"
 
 
 class ReactionKind(models.TextChoices):

@@ -75,7 +75,10 @@ def test_user_page_shows_profile_highlights_and_badges(admin_client, staff_user,
     html = page.content.decode()
     assert "Profile" in html and 'name="profile-0-display_name"' in html
     assert "Highlights" in html and "Reorder the highlights" in html
+    highlight = staff_user.highlights.get()
+    assert str(highlight.post) in html
     assert "Badge grants" in html
+    assert staff_user.badge_grants.get().definition.label in html
 
 
 def test_user_autocomplete_works(admin_client, staff_user):

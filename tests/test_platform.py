@@ -19,16 +19,23 @@ from tests.profiles.factories import PASSWORD, PostFactory, UserFactory
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def django_in_subprocess(code: str, **env) -> str:
-    """Run ``code`` with Django set up from a clean environment plus ``env``."""
+def run_with_env(args: list[str], **env) -> subprocess.CompletedProcess:
+    """Run ``args`` in the project with a clean settings environment plus ``env``."""
     clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
-    result = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+    return subprocess.run(
+        args,
         cwd=ROOT,
         env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
         capture_output=True,
         text=True,
         check=False,
+    )
+
+
+def django_in_subprocess(code: str, **env) -> str:
+    """Run ``code`` with Django set up; return what it printed."""
+    result = run_with_env(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"], **env
     )
     assert result.returncode == 0, result.stderr
     return result.stdout + result.stderr
@@ -301,3 +308,40 @@ def test_bad_filter_value_is_a_400(api_client):
         api_client.get("/api/profiles/posts/?author=not-a-uuid"), 400, "invalid"
     )
     assert body["errors"][0]["field"] == "author"
+
+
+@pytest.mark.django_db
+def test_browsable_api_renders_every_list_and_detail(client, staff_user):
+    """People signed in to the admin can browse the API as HTML."""
+    post = PostFactory(author=staff_user)
+    client.force_login(staff_user)
+    for url in [
+        "/api/profiles/users/",
+        f"/api/profiles/users/{staff_user.pk}/",
+        f"/api/profiles/users/{staff_user.pk}/stats/",
+        f"/api/profiles/users/{staff_user.pk}/highlights/",
+        f"/api/profiles/users/{staff_user.pk}/reacted-posts/",
+        "/api/profiles/me/",
+        "/api/profiles/me/highlights/",
+        "/api/profiles/posts/",
+        f"/api/profiles/posts/{post.pk}/",
+        "/api/profiles/reactions/",
+        "/api/profiles/user-profiles/",
+        "/api/profiles/user-stats-cache/",
+        "/api/badges/badge-definitions/",
+        "/api/badges/badge-definitions/moderator/",
+        "/api/badges/badge-grants/",
+    ]:
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/html"), url
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = run_with_env(
+        [sys.executable, "manage.py", "check"],
+        DEBUG="false",
+        ALLOWED_HOSTS="api.example.com",
+    )
+    assert result.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in result.stderr
