@@ -2,7 +2,8 @@
 ordering, permissions and the OpenAPI documentation of errors.
 
 Settings point here (``REST_FRAMEWORK``, ``SPECTACULAR_SETTINGS``), so a viewset
-gets all of it without importing anything. See docs/api.md for the error format.
+gets all of it without importing anything. README.md documents the error format;
+docs/design.md says why each piece is here.
 """
 
 import re

@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
+from django.db import IntegrityError
 
 from badges.models import BadgeDefinition
+from config.api import exception_handler
 from tests.badges.factories import BadgeGrantFactory
 from tests.profiles.factories import PASSWORD, PostFactory, UserFactory
 
@@ -345,3 +347,15 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+@pytest.mark.django_db
+def test_a_lost_race_against_a_constraint_is_a_409_not_a_500():
+    response = exception_handler(IntegrityError("duplicate key"), {})
+    assert response.status_code == 409
+    assert response.data == {
+        "status": 409,
+        "code": "conflict",
+        "detail": "The request conflicts with the current state of the data.",
+        "errors": [],
+    }
