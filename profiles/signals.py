@@ -37,7 +37,8 @@ def _post_pre_delete(sender, instance, **kwargs):
 
 @receiver(post_delete, sender=Post)
 def _post_post_delete(sender, instance, **kwargs):
-    highlights_compact(user_ids=instance._highlight_owners)
+    if instance._highlight_owners:  # most deleted posts were never highlighted
+        highlights_compact(user_ids=instance._highlight_owners)
 
 
 @receiver(pre_delete, sender=User)
@@ -57,7 +58,8 @@ def _user_pre_delete(sender, instance, **kwargs):
 
 @receiver(post_delete, sender=User)
 def _user_post_delete(sender, instance, **kwargs):
-    highlights_compact(user_ids=instance._highlight_owners)
+    if instance._highlight_owners:
+        highlights_compact(user_ids=instance._highlight_owners)
 
 
 @receiver(post_save, sender=Post)
