@@ -2,11 +2,11 @@
 ``badges.services``; the user list has grant and revoke actions too."""
 
 from django.contrib import admin
-from django.db import transaction
 from django.utils.html import format_html
 
 from badges import services
 from badges.models import BadgeDefinition, BadgeGrant
+from config.admin import CreateThroughService, DeleteThroughService
 
 
 @admin.register(BadgeDefinition)
@@ -22,13 +22,15 @@ class BadgeDefinitionAdmin(admin.ModelAdmin):
             return ["badge", *self.readonly_fields]
         return self.readonly_fields
 
-    @admin.display(description="64px icon")
+    @admin.display(description="icon")
     def icon(self, obj):
-        return format_html("<code>{}</code>", obj.icon_url_64)
+        return format_html(
+            '<img src="{}" width="32" height="32" alt="">', obj.icon_url_64
+        )
 
 
 @admin.register(BadgeGrant)
-class BadgeGrantAdmin(admin.ModelAdmin):
+class BadgeGrantAdmin(CreateThroughService, DeleteThroughService, admin.ModelAdmin):
     list_display = ["user", "definition", "granted_at"]
     list_filter = ["definition"]
     search_fields = ["user__username", "user__email"]
@@ -41,16 +43,8 @@ class BadgeGrantAdmin(admin.ModelAdmin):
             return ["user", "definition", "granted_at"]
         return self.readonly_fields
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            grant = services.badge_grant(user=obj.user, definition=obj.definition)
-            obj.pk, obj.granted_at = grant.pk, grant.granted_at
-            obj._state.adding = False
+    def service_create(self, request, obj, form):
+        return services.badge_grant(user=obj.user, definition=obj.definition)
 
-    def delete_model(self, request, obj):
+    def service_delete(self, request, obj):
         services.badge_revoke(user=obj.user, definition=obj.definition)
-
-    @transaction.atomic
-    def delete_queryset(self, request, queryset):
-        for grant in queryset.select_related("user", "definition"):
-            self.delete_model(request, grant)

@@ -38,20 +38,21 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # The platform: the home page's template and the seed_demo command.
+    "config",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.api.errors.ConflictMiddleware",
 ]
-
-if not DEBUG:  # runserver serves static files itself while DEBUG is on
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -72,7 +73,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Database -----------------------------------------------------------------
+# --- Database ------------------------------------------------------------------------
 # DATABASE_URL selects PostgreSQL (postgres://user@host:5432/name); unset, SQLite.
 DATABASES = {
     "default": env.db_url(
@@ -92,7 +93,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
-# --- Cache ----------------------------------------------------------------------
+# --- Cache --------------------------------------------------------------------------
 def cache_config(redis_url: str | None) -> dict:
     """The CACHES setting: Django's Redis cache for ``redis_url``, else local memory.
 
@@ -113,7 +114,7 @@ def cache_config(redis_url: str | None) -> dict:
 
 CACHES = cache_config(env.str("REDIS_URL", default=""))
 
-# --- Auth -----------------------------------------------------------------------
+# --- Auth ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "profiles.User"
 AUTHENTICATION_BACKENDS = ["profiles.backends.UsernameOrEmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
@@ -127,15 +128,21 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 
-# --- Internationalisation ---------------------------------------------------------
+# --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# --- Static files (admin, browsable API, the offline API docs) ----------------------
+# --- Static files (admin, browsable API, the offline API docs) -----------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves static files from the app in production, and the files of
+# webroot/ at the site's root in every mode: the badge artwork under
+# /public/badges/, the URLs seed 000 stores in badge_definitions.
+WHITENOISE_ROOT = BASE_DIR / "webroot"
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -145,17 +152,23 @@ STORAGES = {
     },
 }
 
-# --- Security (production defaults whenever DEBUG is off) ---------------------------
+# --- Security (production defaults whenever DEBUG is off) ----------------------------
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+# Both commit every subdomain to HTTPS (preload: in browsers, for months), which
+# only the operator of the whole domain can decide: off unless asked for.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- REST API -------------------------------------------------------------------
+# --- REST API ------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -163,19 +176,26 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON in; JSON out, and the browsable API for people.
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON in (config/api/parsers.py); JSON out, and the browsable API for people.
+    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONParser"],
     # No OPTIONS introspection: the OpenAPI schema describes every endpoint,
     # and DRF's metadata crashes on PUT actions without a lookup (405 instead).
     "DEFAULT_METADATA_CLASS": None,
-    "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "config.api.OrderingFilter",
+        "config.api.filters.OrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
+    # config.api.throttling.PasswordThrottle, per client address: the token and
+    # registration endpoints. NUM_PROXIES: how many proxies in front of the app
+    # append to X-Forwarded-For (0: the address the app sees is the client's).
+    "DEFAULT_THROTTLE_RATES": {
+        "password": env.str("AUTH_THROTTLE_RATE", default="10/minute")
+    },
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_MAX_PAGE_SIZE = 200
@@ -193,19 +213,29 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # config.api.routers.IdConverter: a row id, within bigint.
+    "PATH_CONVERTER_OVERRIDES": {
+        "id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.api.document_error_responses",
+        "config.api.schema.document_error_responses",
     ],
 }
 
-# --- Domain settings ----------------------------------------------------------------
+# --- Domain settings -----------------------------------------------------------------
 # How long profile stats stay cached, in Redis and in user_stats_cache (seconds).
 PROFILE_STATS_TTL = env.int("PROFILE_STATS_TTL", default=300)
 
+# Every record goes to the root logger's one console handler. Django's own
+# "django" logger would print each of its records a second time (its console
+# handler, then the root's), so it keeps no handler of its own; runserver's
+# request lines ("django.server") keep Django's format and print once.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL}},
 }

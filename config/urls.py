@@ -1,49 +1,33 @@
-"""Root URLconf: the admin, each app's API under /api/<app>/, and the API docs."""
+"""Root URLconf: the home page, the admin, each app's API under /api/<app>/,
+the platform's endpoints and the API docs."""
 
 from django.contrib import admin
-from django.urls import include, path, re_path, register_converter
+from django.urls import include, path, re_path
+from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.decorators import api_view, permission_classes, schema
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 
-from profiles.api.views import TokenView
+from config.api.views import ApiRootView, TokenView, not_found
+from profiles.api.views import RegisterView
 
+# Each app serves its API from its api/urls.py at /api/<app>/.
+API_APPS = ["profiles", "badges"]
 
-class IdConverter:
-    """``<id:...>``: a row id within bigint range; a larger number is a 404,
-    not an overflow in the database driver. Registered before the app URLconfs
-    below are included, so they and their routers' ``lookup_value_converter``
-    can use it."""
-
-    regex = "[0-9]{1,19}"
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        if number > 2**63 - 1:
-            raise ValueError(value)  # Django reads this as "no match"
-        return number
-
-    def to_url(self, value) -> str:
-        return str(value)
-
-
-register_converter(IdConverter, "id")
-
-
-@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
-@permission_classes([AllowAny])
-@schema(None)
-def not_found(request, path):
-    """Unknown paths under /api/ answer in the API's error format, not HTML."""
-    raise NotFound(f"No API endpoint at /api/{path}.")
-
+API_LINKS = {
+    **{app: f"/api/{app}/" for app in API_APPS},
+    "token": "/api/auth/token/",
+    "register": "/api/auth/register/",
+    "schema": "/api/schema/",
+    "docs": "/api/docs/",
+}
 
 urlpatterns = [
+    path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
+    path("api/", ApiRootView.as_view(links=API_LINKS), name="api"),
     path("api/auth/token/", TokenView.as_view(), name="api-token"),
-    path("api/profiles/", include("profiles.api.urls")),
-    path("api/badges/", include("badges.api.urls")),
+    path("api/auth/register/", RegisterView.as_view(), name="api-register"),
+    *(path(f"api/{app}/", include(f"{app}.api.urls")) for app in API_APPS),
     path(
         "api/schema/",
         SpectacularAPIView.as_view(permission_classes=[AllowAny]),
@@ -58,3 +42,9 @@ urlpatterns = [
     ),
     re_path(r"^api/(?P<path>[\s\S]*)$", not_found),
 ]
+
+# Requests under /api/ get the API's JSON error body from these too.
+handler400 = "config.api.errors.bad_request"
+handler403 = "config.api.errors.permission_denied"
+handler404 = "config.api.errors.page_not_found"
+handler500 = "config.api.errors.server_error"

@@ -20,6 +20,7 @@ from django.utils.html import format_html
 
 from badges import services as badge_services
 from badges.models import BadgeDefinition, BadgeGrant
+from config.admin import CreateThroughService, DeleteThroughService, ReadOnlyAdmin
 from profiles import services
 from profiles.models import (
     Post,
@@ -167,7 +168,7 @@ class UserAdmin(DjangoUserAdmin):
         url = reverse("admin:profiles_user_highlights", args=[obj.pk])
         return format_html('<a href="{}">Reorder the highlights of {}</a>', url, obj)
 
-    # --- badge actions: one grant and one revoke action per badge -------------
+    # --- badge actions: one grant and one revoke action per badge --------------------
 
     def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
         actions = super().get_actions(request, action_location=action_location)
@@ -223,7 +224,7 @@ class UserAdmin(DjangoUserAdmin):
             messages.SUCCESS,
         )
 
-    # --- highlight reordering ---------------------------------------------------
+    # --- highlight reordering --------------------------------------------------------
 
     def get_urls(self):
         return [
@@ -278,7 +279,7 @@ class UserProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(CreateThroughService, admin.ModelAdmin):
     list_display = ["id", "author", "excerpt", "created_at"]
     search_fields = ["body", "author__username"]
     autocomplete_fields = ["author"]
@@ -290,15 +291,31 @@ class PostAdmin(admin.ModelAdmin):
     def excerpt(self, obj):
         return obj.body[:80]
 
+    def service_create(self, request, obj, form):
+        return services.post_create(author=obj.author, body=obj.body)
+
 
 @admin.register(Reaction)
-class ReactionAdmin(admin.ModelAdmin):
+class ReactionAdmin(CreateThroughService, DeleteThroughService, admin.ModelAdmin):
+    """A reaction is added or taken back, never edited."""
+
     list_display = ["id", "user", "post", "kind", "created_at"]
     list_filter = ["kind"]
     search_fields = ["user__username"]
     autocomplete_fields = ["user", "post"]
-    list_select_related = ["user"]
+    list_select_related = ["user", "post"]
     readonly_fields = ["created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ["user", "post", "kind", "created_at"]
+        return self.readonly_fields
+
+    def service_create(self, request, obj, form):
+        return services.reaction_add(user=obj.user, post=obj.post, kind=obj.kind)
+
+    def service_delete(self, request, obj):
+        services.reaction_remove(reaction=obj)
 
 
 class UserHighlightAddForm(forms.ModelForm):
@@ -317,13 +334,13 @@ class UserHighlightAddForm(forms.ModelForm):
 
 
 @admin.register(UserHighlight)
-class UserHighlightAdmin(admin.ModelAdmin):
+class UserHighlightAdmin(CreateThroughService, DeleteThroughService, admin.ModelAdmin):
     """Add appends at the end and delete closes the gap (the services do it)."""
 
     list_display = ["user", "position", "post", "created_at"]
     search_fields = ["user__username"]
     autocomplete_fields = ["user", "post"]
-    list_select_related = ["user"]
+    list_select_related = ["user", "post"]
     ordering = ["user", "position"]
     add_form = UserHighlightAddForm
     readonly_fields = ["user", "post", "position", "created_at", "reorder_link"]
@@ -346,32 +363,19 @@ class UserHighlightAdmin(admin.ModelAdmin):
             '<a href="{}">Reorder the highlights of {}</a>', url, obj.user
         )
 
-    def save_model(self, request, obj, form, change):
-        if not change:  # the service picks the position (the end)
-            highlight = services.highlight_add(user=obj.user, post=obj.post)
-            obj.pk, obj.position = highlight.pk, highlight.position
-            obj._state.adding = False
+    def service_create(self, request, obj, form):
+        # The service picks the position: the end.
+        return services.highlight_add(user=obj.user, post=obj.post)
 
-    def delete_model(self, request, obj):
+    def service_delete(self, request, obj):
         services.highlight_remove(user=obj.user, post_id=obj.post_id)
-
-    @transaction.atomic
-    def delete_queryset(self, request, queryset):
-        for highlight in queryset.select_related("user"):
-            self.delete_model(request, highlight)
 
 
 @admin.register(UserStatsCache)
-class UserStatsCacheAdmin(admin.ModelAdmin):
+class UserStatsCacheAdmin(ReadOnlyAdmin):
     """Audit view of the stats fallback table; rows are written by the code."""
 
     list_display = ["user", "computed_at", "expires_at"]
     search_fields = ["user__username"]
     list_select_related = ["user"]
     readonly_fields = ["user", "stats_json", "computed_at", "expires_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -1,4 +1,7 @@
-"""The tagline column and its admin form field, both cleaned by ``clean_tagline``."""
+"""The tagline column and its admin form field, both cleaned by ``clean_tagline``.
+
+(The API's field is ``profiles.api.serializers.TaglineSerializerField``.)
+"""
 
 from django import forms
 from django.db import models
@@ -14,9 +17,13 @@ class TaglineFormField(forms.CharField):
 
 
 class TaglineField(models.CharField):
-    """``varchar(48) NULL`` whose values pass ``clean_tagline`` in ``full_clean``.
+    """``varchar(48) NULL`` whose values pass ``clean_tagline`` when the model
+    is validated (``full_clean``, so ModelForms such as the admin's show a
+    tagline problem as a form error).
 
-    ModelForms (the admin) therefore show a tagline problem as a form error.
+    Like every model field, it does not clean values assigned in code or used
+    in queries: ``filter(tagline=...)`` compares the value as given, and
+    ``save()`` stores what the instance holds.
     """
 
     def __init__(self, *args, **kwargs):
@@ -25,8 +32,9 @@ class TaglineField(models.CharField):
         kwargs.setdefault("blank", True)
         super().__init__(*args, **kwargs)
 
-    def to_python(self, value):
-        return clean_tagline(super().to_python(value))
+    def clean(self, value, model_instance):
+        # Normalise first: the length limit applies to the stored (NFC) text.
+        return super().clean(clean_tagline(self.to_python(value)), model_instance)
 
     def formfield(self, **kwargs):
         return super().formfield(**{"form_class": TaglineFormField, **kwargs})

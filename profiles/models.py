@@ -18,10 +18,12 @@ from django.db import models
 from django.db.models import OuterRef, Q, Subquery, Value
 from django.db.models.functions import UUID4, Lower, Now
 
+from config.fields import UpdatedAtField
 from profiles.fields import TaglineField
 
 MAX_HIGHLIGHTS = 128
 REACTED_POSTS_WINDOW = 8192
+REACTION_EXISTS = "You already reacted to this post that way."
 
 http_url = URLValidator(schemes=["http", "https"])
 
@@ -125,7 +127,7 @@ class UserProfile(models.Model):
         help_text="Approximate: a city or neighbourhood, never an address.",
     )
     created_at = models.DateTimeField(db_default=Now(), editable=False)
-    updated_at = models.DateTimeField(db_default=Now(), auto_now=True)
+    updated_at = UpdatedAtField()
 
     class Meta:
         db_table = "user_profiles"
@@ -189,7 +191,9 @@ class Post(models.Model):
         indexes = [
             models.Index(
                 fields=["author", "-created_at"], name="ix_posts_author_created"
-            )
+            ),
+            # ?ordering=created_at / -created_at, with the id as tiebreaker.
+            models.Index(fields=["-created_at", "-id"], name="ix_posts_created"),
         ]
 
     def __str__(self):
@@ -227,7 +231,7 @@ class Reaction(models.Model):
             models.UniqueConstraint(
                 fields=["user", "post", "kind"],
                 name="uq_reactions_user_post_kind",
-                violation_error_message="You already reacted to this post that way.",
+                violation_error_message=REACTION_EXISTS,
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=ReactionKind.values), name="reactions_kind_check"

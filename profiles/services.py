@@ -10,18 +10,35 @@ each gets its final position. Neither statement can collide, on either database.
 Every highlight write first locks the owner's ``users`` row (``FOR NO KEY
 UPDATE``: it does not block inserts that reference the user), so writes for one
 user run one after another; on SQLite, ``BEGIN IMMEDIATE`` serialises writers.
+
+Every service that changes a count shown in profile stats (posts, reactions,
+highlights) invalidates the affected users' stats once the transaction
+commits; deleting posts and users does it in ``profiles.signals``.
 """
 
+import enum
+import re
+import secrets
 from collections import Counter
 from itertools import groupby
 from operator import itemgetter
 from uuid import UUID
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 
-from profiles.models import MAX_HIGHLIGHTS, Post, User, UserHighlight, UserProfile
+from profiles.models import (
+    MAX_HIGHLIGHTS,
+    REACTION_EXISTS,
+    Post,
+    Reaction,
+    User,
+    UserHighlight,
+    UserProfile,
+)
+from profiles.stats import stats_invalidate_on_commit
 
 
 def _users_lock(user_ids: list[UUID] | QuerySet) -> list[UUID]:
@@ -102,7 +119,9 @@ def highlight_add(*, user: User, post: Post) -> UserHighlight:
     """Append ``post`` to ``user``'s highlights, at the end."""
     _users_lock([user.pk])
     position = highlight_add_check(user=user, post=post)
-    return UserHighlight.objects.create(user=user, post=post, position=position)
+    highlight = UserHighlight.objects.create(user=user, post=post, position=position)
+    stats_invalidate_on_commit([user.pk])
+    return highlight
 
 
 @transaction.atomic
@@ -116,6 +135,7 @@ def highlight_remove(*, user: User, post_id: int) -> None:
     if not deleted:
         raise UserHighlight.DoesNotExist
     _highlights_renumber([user.pk])
+    stats_invalidate_on_commit([user.pk])
 
 
 @transaction.atomic
@@ -183,16 +203,111 @@ def highlights_compact(*, user_ids: list[UUID]) -> None:
     _highlights_renumber(_users_lock(user_ids))
 
 
+class Unchanged(enum.Enum):
+    """A keyword left out of ``profile_update``: None means "clear" there."""
+
+    UNCHANGED = enum.auto()
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+
 @transaction.atomic
-def profile_update(*, user: User, profile: dict | None = None, **fields) -> User:
-    """Update ``user``'s own fields (``tagline``) and create or update their
-    profile with the ``profile`` values given. Values are already validated."""
-    if fields:
-        for name, value in fields.items():
-            setattr(user, name, value)
-        user.save(update_fields=list(fields))
-    if profile:
-        user.profile, _ = UserProfile.objects.update_or_create(
-            user=user, defaults=profile
+def profile_update(
+    *,
+    user: User,
+    tagline: str | Unchanged | None = UNCHANGED,
+    profile: dict | Unchanged | None = UNCHANGED,
+) -> None:
+    """Change what ``user`` may change of their own account. Values are
+    already validated.
+
+    ``tagline``: the new tagline (None clears it). ``profile``: the profile
+    values to set, creating the profile if there is none; None deletes it.
+    """
+    if tagline is not UNCHANGED:
+        user.tagline = tagline
+        user.save(update_fields=["tagline"])
+    if profile is None:
+        UserProfile.objects.filter(user=user).delete()
+    elif profile is not UNCHANGED:
+        UserProfile.objects.update_or_create(user=user, defaults=profile)
+
+
+# --- posts and reactions ------------------------------------------------------------
+
+
+@transaction.atomic
+def post_create(*, author: User, body: str) -> Post:
+    """Publish a post by ``author``."""
+    post = Post.objects.create(author=author, body=body)
+    stats_invalidate_on_commit([author.pk])
+    return post
+
+
+@transaction.atomic
+def reaction_add(*, user: User, post: Post, kind: str) -> Reaction:
+    """``user`` reacts to ``post`` with ``kind``; once per post and kind."""
+    if Reaction.objects.filter(user=user, post=post, kind=kind).exists():
+        raise ValidationError(REACTION_EXISTS, code="reaction_exists")
+    reaction = Reaction.objects.create(user=user, post=post, kind=kind)
+    stats_invalidate_on_commit([user.pk, post.author_id])
+    return reaction
+
+
+@transaction.atomic
+def reaction_remove(*, reaction: Reaction) -> None:
+    """Take back a reaction."""
+    author_id = Post.objects.values_list("author_id", flat=True).get(
+        pk=reaction.post_id
+    )
+    reaction.delete()
+    stats_invalidate_on_commit([reaction.user_id, author_id])
+
+
+# --- accounts -----------------------------------------------------------------------
+
+USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
+
+
+def _username_for(email: str) -> str:
+    """A free username made from the part of ``email`` before the @."""
+    base = USERNAME_UNSAFE.sub("", email.rpartition("@")[0])[:140] or "user"
+    username = base
+    while User.objects.filter(username__iexact=username).exists():
+        username = f"{base}-{secrets.token_hex(3)}"
+    return username
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, username: str | None = None) -> User:
+    """Create an account for ``email`` (unique in any letter case) with
+    ``password``, which must pass ``AUTH_PASSWORD_VALIDATORS``. Without a
+    ``username``, one is made from the email address."""
+    email = User.objects.normalize_email(email)
+    if User.objects.with_email(email).exists():
+        raise ValidationError(
+            {
+                "email": ValidationError(
+                    "A user with that email address already exists.",
+                    code="unique_email",
+                )
+            }
         )
+    if username is not None and User.objects.filter(username__iexact=username).exists():
+        raise ValidationError(
+            {
+                "username": ValidationError(
+                    "A user with that username already exists.",
+                    code="unique_username",
+                )
+            }
+        )
+    user = User(username=username or _username_for(email), email=email)
+    try:
+        validate_password(password, user=user)
+    except ValidationError as error:
+        raise ValidationError({"password": error.error_list}) from None
+    user.set_password(password)
+    user.save()
     return user

@@ -1,87 +1,135 @@
-"""Keep highlights and cached stats right when rows go away in the database.
+"""Keep highlights and cached stats right when posts and users are deleted.
 
-The seed's ``ON DELETE CASCADE`` runs inside PostgreSQL: when a post or a user
-is deleted, the highlights and reactions that referenced them disappear with no
-Django signal. These receivers, on the post and the user themselves, are the one
-place every deletion path passes (``Model.delete()``, a queryset delete, the
-admin, a cascade from a deleted user), so they learn before the delete whose
-highlights and stats it touches, and repair them after. The rules themselves
-live in ``profiles.services`` and ``profiles.stats``.
+The seed's ``ON DELETE CASCADE`` runs inside PostgreSQL: deleting a post, or a
+user (with their posts), removes highlights and reactions with no Django
+signal for those rows. The delete signals of the post and the user themselves
+are the one hook every deletion path passes (``Model.delete()``, a queryset
+delete, the admin), so these receivers learn before the delete whose
+highlights and stats it touches, and repair them after (docs/design.md).
+
+They work once per deletion, not once per row: Django sends every
+``pre_delete`` of a deletion before any row goes and every ``post_delete``
+after, all with the same ``origin`` (the instance or queryset whose
+``delete()`` ran). The first ``pre_delete`` locks and gathers for all the rows
+of ``origin``; the first ``post_delete`` repairs. A queryset delete of many
+posts costs the same few queries as deleting one.
+
+Creating and changing rows is the services' job, which invalidate stats
+themselves; badges announce their grant changes with a signal of their own.
 """
 
-from django.db import transaction
-from django.db.models.signals import post_delete, post_save, pre_delete
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.db.models.signals import post_delete, pre_delete
 from django.dispatch import receiver
 
-from badges.models import BadgeGrant
-from profiles.models import Post, Reaction, User, UserHighlight
+from badges.signals import grants_changed
+from profiles.models import Post, Reaction, User
 from profiles.services import highlight_owners_lock, highlights_compact
-from profiles.stats import stats_invalidate
+from profiles.stats import stats_invalidate_on_commit
 
 
-def _stats_invalidate_on_commit(user_ids) -> None:
-    """Invalidate after commit, so no reader can cache the old counts again."""
-    user_ids = set(user_ids)
-    transaction.on_commit(lambda: stats_invalidate(user_ids))
+@dataclass
+class _Repair:
+    """What one deletion must repair once its rows are gone."""
+
+    highlight_owners: list[UUID] = field(default_factory=list)
+    done: bool = False
+
+
+def _deleted(sender, instance, origin) -> QuerySet | Post | User:
+    """What is being deleted: ``origin`` when it is a queryset of ``sender``
+    (the whole batch), else the one ``instance``."""
+    if isinstance(origin, QuerySet) and origin.model is sender:
+        return origin
+    return instance
+
+
+def _rows(sender, deleted) -> QuerySet:
+    if isinstance(deleted, QuerySet):
+        return deleted
+    return sender.objects.filter(pk=deleted.pk)
+
+
+def _repair_starts(deleted) -> bool:
+    """True for the first ``pre_delete`` of a deletion (not for later rows of
+    the same batch, and again for a later delete() of the same queryset)."""
+    repair = getattr(deleted, "_profiles_repair", None)
+    return repair is None or repair.done
+
+
+def _repair(deleted) -> _Repair | None:
+    """The first ``post_delete`` of a deletion gets its ``_Repair``; later
+    rows of the same batch get None."""
+    repair = deleted._profiles_repair
+    if repair.done:
+        return None
+    repair.done = True
+    return repair
+
+
+def _reactors(posts: QuerySet):
+    return (
+        Reaction.objects.filter(post__in=posts)
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
 
 
 @receiver(pre_delete, sender=Post)
-def _post_pre_delete(sender, instance, **kwargs):
-    posts = Post.objects.filter(pk=instance.pk)
-    instance._highlight_owners = highlight_owners_lock(posts=posts)
-    reactors = Reaction.objects.filter(post=instance).values_list("user_id", flat=True)
-    _stats_invalidate_on_commit(
-        [instance.author_id, *instance._highlight_owners, *reactors]
+def _posts_deleting(sender, instance, origin, **kwargs):
+    deleted = _deleted(sender, instance, origin)
+    if not _repair_starts(deleted):
+        return
+    posts = _rows(sender, deleted)
+    owners = highlight_owners_lock(posts=posts)
+    stats_invalidate_on_commit(
+        [
+            *owners,
+            *posts.values_list("author_id", flat=True).distinct(),
+            *_reactors(posts),
+        ]
     )
+    deleted._profiles_repair = _Repair(highlight_owners=owners)
 
 
 @receiver(post_delete, sender=Post)
-def _post_post_delete(sender, instance, **kwargs):
-    if instance._highlight_owners:  # most deleted posts were never highlighted
-        highlights_compact(user_ids=instance._highlight_owners)
+def _posts_deleted(sender, instance, origin, **kwargs):
+    repair = _repair(_deleted(sender, instance, origin))
+    if repair and repair.highlight_owners:  # most deleted posts were never highlighted
+        highlights_compact(user_ids=repair.highlight_owners)
 
 
 @receiver(pre_delete, sender=User)
-def _user_pre_delete(sender, instance, **kwargs):
-    posts = Post.objects.filter(author=instance)
-    instance._highlight_owners = [
-        owner for owner in highlight_owners_lock(posts=posts) if owner != instance.pk
-    ]
-    reactors = Reaction.objects.filter(post__in=posts).values_list("user_id", flat=True)
-    authors_reacted_to = Post.objects.filter(reactions__user=instance).values_list(
+def _users_deleting(sender, instance, origin, **kwargs):
+    deleted = _deleted(sender, instance, origin)
+    if not _repair_starts(deleted):
+        return
+    users = _rows(sender, deleted)
+    posts = Post.objects.filter(author__in=users)
+    # Their posts go too (in the database), and with them other users'
+    # highlights of those posts and reactions to them.
+    owners = highlight_owners_lock(posts=posts)
+    authors_reacted_to = Post.objects.filter(reactions__user__in=users).values_list(
         "author_id", flat=True
     )
-    _stats_invalidate_on_commit(
-        [*instance._highlight_owners, *reactors, *authors_reacted_to]
+    stats_invalidate_on_commit(
+        [*owners, *_reactors(posts), *authors_reacted_to.distinct()]
     )
+    deleted._profiles_repair = _Repair(highlight_owners=owners)
 
 
 @receiver(post_delete, sender=User)
-def _user_post_delete(sender, instance, **kwargs):
-    if instance._highlight_owners:
-        highlights_compact(user_ids=instance._highlight_owners)
+def _users_deleted(sender, instance, origin, **kwargs):
+    repair = _repair(_deleted(sender, instance, origin))
+    if repair and repair.highlight_owners:
+        # The deleted users are gone: highlights_compact locks, and so
+        # renumbers, only the owners that still exist.
+        highlights_compact(user_ids=repair.highlight_owners)
 
 
-@receiver(post_save, sender=Post)
-def _post_saved(sender, instance, created, **kwargs):
-    if created:
-        _stats_invalidate_on_commit([instance.author_id])
-
-
-@receiver(post_save, sender=Reaction)
-@receiver(post_delete, sender=Reaction)
-def _reaction_changed(sender, instance, created=True, **kwargs):
-    if created:
-        author = Post.objects.filter(pk=instance.post_id).values_list(
-            "author_id", flat=True
-        )
-        _stats_invalidate_on_commit([instance.user_id, *author])
-
-
-@receiver(post_save, sender=UserHighlight)
-@receiver(post_delete, sender=UserHighlight)
-@receiver(post_save, sender=BadgeGrant)
-@receiver(post_delete, sender=BadgeGrant)
-def _user_count_changed(sender, instance, created=True, **kwargs):
-    if created:
-        _stats_invalidate_on_commit([instance.user_id])
+@receiver(grants_changed)
+def _badge_grants_changed(sender, user_ids, **kwargs):
+    stats_invalidate_on_commit(user_ids)

@@ -2,9 +2,10 @@
 
 ``user_stats_cache`` is the fallback: while Redis cannot be reached (Django's
 Redis cache raises ``redis.exceptions.ConnectionError`` on every call), stats are
-served from and stored in that table under the same expiry rule. Changes that
-alter a user's stats call ``stats_invalidate`` (see ``profiles.signals``), which
-clears both places. A change made while Redis is unreachable cannot clear Redis;
+served from and stored in that table under the same expiry rule. The services
+that alter a user's counts call ``stats_invalidate_on_commit`` (deleting posts
+and users: ``profiles.signals``), which clears both places once the change is
+committed. A change made while Redis is unreachable cannot clear Redis;
 an entry it left stale expires after ``PROFILE_STATS_TTL`` seconds at most.
 """
 
@@ -14,6 +15,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -113,3 +115,10 @@ def stats_invalidate(user_ids) -> None:
         cache.delete_many([_cache_key(user_id) for user_id in user_ids])
     except RedisError:
         logger.warning("Redis unreachable: stale profile stats expire on their own")
+
+
+def stats_invalidate_on_commit(user_ids) -> None:
+    """``stats_invalidate`` once the current transaction commits, so no
+    request that read the old counts before the commit can cache them again."""
+    user_ids = set(user_ids)
+    transaction.on_commit(lambda: stats_invalidate(user_ids))

@@ -1,9 +1,20 @@
-"""Assertions later apps reuse."""
+"""Assertions every app's tests reuse."""
 
 from collections.abc import Callable
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """Assert ``response`` is the API's error body for ``status`` and ``code``;
+    return the body."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) == {"status", "code", "detail", "errors"}
+    assert (body["status"], body["code"]) == (status, code)
+    assert body["detail"]
+    return body
 
 
 def get_counting_queries(client, url: str):
@@ -33,3 +44,28 @@ def assert_list_queries_constant(
         f"{url} costs {one_count} queries with 1 row and {twenty_count} with 20"
     )
     return one_count
+
+
+def existing_value(get, path: str, name: str):
+    """A value of path parameter ``name`` that names an existing row, or None.
+
+    ``get(url)`` returns the JSON body of a GET, or None when it fails.
+    ``/api/badges/badge-definitions/{badge}/`` lists
+    ``/api/badges/badge-definitions/`` and takes the first row's ``badge``;
+    ``{post_id}`` takes a row's ``post_id``, or its nested ``post``'s ``id``,
+    or failing both the row's own ``id``.
+    """
+    collection = path.split("{" + name + "}")[0]
+    if "{" in collection:
+        return None
+    body = get(collection)
+    rows = body.get("results", []) if isinstance(body, dict) else body
+    if not rows:
+        return None
+    row = rows[0]
+    if name in row:
+        return row[name]
+    nested = row.get(name.removesuffix("_id"))
+    if isinstance(nested, dict) and "id" in nested:
+        return nested["id"]
+    return row.get("id")

@@ -1,17 +1,18 @@
 import django_filters
 
 from badges.models import BadgeDefinition, BadgeGrant
+from config.api.filters import FilterSet
 
 
-class BadgeDefinitionFilter(django_filters.FilterSet):
+class BadgeDefinitionFilter(FilterSet):
     class Meta:
         model = BadgeDefinition
         fields = ["is_tag_badge"]
 
 
-class BadgeGrantFilter(django_filters.FilterSet):
+class BadgeGrantFilter(FilterSet):
     badge = django_filters.CharFilter(field_name="definition_id")
 
     class Meta:
         model = BadgeGrant
-        fields = ["user", "badge"]
+        fields = ["user_id", "badge"]

@@ -3,9 +3,10 @@ from django.core.validators import validate_slug
 from rest_framework import serializers
 
 from badges.models import BadgeDefinition, BadgeGrant
+from config.api.serializers import ModelSerializer, Serializer
 
 
-class BadgeDefinitionSerializer(serializers.ModelSerializer):
+class BadgeDefinitionSerializer(ModelSerializer):
     class Meta:
         model = BadgeDefinition
         fields = [
@@ -27,7 +28,7 @@ class BadgeDefinitionUpdateSerializer(BadgeDefinitionSerializer):
         read_only_fields = ["badge", *BadgeDefinitionSerializer.Meta.read_only_fields]
 
 
-class BadgeGrantSerializer(serializers.ModelSerializer):
+class BadgeGrantSerializer(ModelSerializer):
     """A grant as clients read it, with its badge's definition nested."""
 
     badge = serializers.CharField(source="definition_id", read_only=True)
@@ -35,12 +36,14 @@ class BadgeGrantSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = BadgeGrant
-        fields = ["id", "user", "badge", "definition", "granted_at"]
+        fields = ["id", "user_id", "badge", "definition", "granted_at"]
         read_only_fields = fields
 
 
-class BadgeGrantCreateSerializer(serializers.Serializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.all())
+class BadgeGrantCreateSerializer(Serializer):
+    user_id = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.all(), source="user"
+    )
     badge = serializers.CharField(max_length=50, validators=[validate_slug])
 
     def validate_badge(self, value: str) -> BadgeDefinition:
@@ -52,7 +55,7 @@ class BadgeGrantCreateSerializer(serializers.Serializer):
             ) from None
 
 
-class TagBadgeSerializer(serializers.ModelSerializer):
+class TagBadgeSerializer(ModelSerializer):
     """A tag badge as shown under a username: its 16px icon and label."""
 
     badge = serializers.CharField(source="definition_id")

@@ -1,9 +1,7 @@
-from rest_framework.routers import DefaultRouter
-
 from badges.api import views
+from config.api.routers import Router
 
-router = DefaultRouter(use_regex_path=False)
-router.include_format_suffixes = False
+router = Router()
 router.register("badge-definitions", views.BadgeDefinitionViewSet)
 router.register("badge-grants", views.BadgeGrantViewSet)
 

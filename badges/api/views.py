@@ -11,7 +11,7 @@ from badges.api.serializers import (
     BadgeGrantSerializer,
 )
 from badges.models import BadgeDefinition, BadgeGrant
-from config.api import ReadOnlyOrModelPermissions
+from config.api.permissions import ReadOnlyOrModelPermissions
 
 
 class BadgeDefinitionViewSet(viewsets.ModelViewSet):
@@ -21,7 +21,6 @@ class BadgeDefinitionViewSet(viewsets.ModelViewSet):
     queryset = BadgeDefinition.objects.all()
     permission_classes = [ReadOnlyOrModelPermissions]
     lookup_field = "badge"
-    lookup_value_converter = "slug"
     filterset_class = BadgeDefinitionFilter
     ordering_fields = ["badge"]
     ordering = ["badge"]
@@ -44,7 +43,7 @@ class BadgeGrantViewSet(
     queryset = BadgeGrant.objects.select_related("definition")
     serializer_class = BadgeGrantSerializer
     permission_classes = [ReadOnlyOrModelPermissions]
-    lookup_value_converter = "id"
+    lookup_url_kwarg = "badge_grant_id"
     filterset_class = BadgeGrantFilter
     ordering_fields = ["id"]
     ordering = ["id"]

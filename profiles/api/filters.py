@@ -1,21 +1,20 @@
-import django_filters
-
+from config.api.filters import FilterSet
 from profiles.models import Post, Reaction, User
 
 
-class UserFilter(django_filters.FilterSet):
+class UserFilter(FilterSet):
     class Meta:
         model = User
         fields = {"username": ["exact", "startswith"]}
 
 
-class PostFilter(django_filters.FilterSet):
+class PostFilter(FilterSet):
     class Meta:
         model = Post
-        fields = ["author"]
+        fields = ["author_id"]
 
 
-class ReactionFilter(django_filters.FilterSet):
+class ReactionFilter(FilterSet):
     class Meta:
         model = Reaction
-        fields = ["user", "post"]
+        fields = ["user_id", "post_id"]

@@ -1,7 +1,7 @@
-from django.contrib.auth import authenticate
 from rest_framework import serializers
 
 from badges.api.serializers import TagBadgeSerializer
+from config.api.serializers import ModelSerializer, Serializer
 from profiles.models import (
     MAX_HIGHLIGHTS,
     Post,
@@ -11,16 +11,37 @@ from profiles.models import (
     UserProfile,
     UserStatsCache,
 )
-from profiles.validators import clean_tagline
+from profiles.validators import TAGLINE_MAX_LENGTH, clean_tagline
 
 POSITIVE_BIGINT = {"min_value": 1, "max_value": 2**63 - 1}
 
+# What anyone signed in may see of a profile; its owner also sees the rest.
+PUBLIC_PROFILE_FIELDS = [
+    "display_name",
+    "bio",
+    "avatar_url",
+    "banner_url",
+    "theme_color",
+    "profile_music_url",
+    "profile_music_provider",
+    "location",
+]
 
-class TaglineField(serializers.CharField):
-    """The tagline rule of ``clean_tagline``; its problems become 400s."""
+
+class TaglineSerializerField(serializers.CharField):
+    """The tagline rule of ``clean_tagline``; its problems become 400s.
+
+    ``max_length`` puts ``maxLength: 48`` in the schema; it is checked after
+    normalisation (NFC can shorten text), as PostgreSQL counts: code points.
+    """
 
     def __init__(self, **kwargs):
-        super().__init__(allow_null=True, trim_whitespace=False, **kwargs)
+        super().__init__(
+            allow_null=True,
+            trim_whitespace=False,
+            max_length=TAGLINE_MAX_LENGTH,
+            **kwargs,
+        )
 
     def run_validation(self, data=serializers.empty):
         # "" means "no tagline", like null: clean_tagline makes both None.
@@ -30,52 +51,36 @@ class TaglineField(serializers.CharField):
         return clean_tagline(super().to_internal_value(data))
 
 
-class UserProfileSerializer(serializers.ModelSerializer):
+class UserProfileSerializer(ModelSerializer):
     """Everything in a profile: what its owner reads and writes."""
 
     class Meta:
         model = UserProfile
         fields = [
-            "display_name",
-            "bio",
+            *PUBLIC_PROFILE_FIELDS,
             "journaling_frequency",
-            "avatar_url",
-            "banner_url",
-            "theme_color",
-            "profile_music_url",
-            "profile_music_provider",
-            "location",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["created_at", "updated_at"]
 
 
-class PublicProfileSerializer(serializers.ModelSerializer):
+class PublicProfileSerializer(ModelSerializer):
     """The part of a profile anyone signed in may see."""
 
     class Meta:
         model = UserProfile
-        fields = [
-            "display_name",
-            "bio",
-            "avatar_url",
-            "banner_url",
-            "theme_color",
-            "profile_music_url",
-            "profile_music_provider",
-            "location",
-        ]
+        fields = PUBLIC_PROFILE_FIELDS
         read_only_fields = fields
 
 
-class ProfileListSerializer(PublicProfileSerializer):
-    class Meta(PublicProfileSerializer.Meta):
-        fields = ["user", *PublicProfileSerializer.Meta.fields]
+class ProfileListSerializer(ModelSerializer):
+    class Meta:
+        model = UserProfile
+        fields = ["user_id", *PUBLIC_PROFILE_FIELDS]
         read_only_fields = fields
 
 
-class PublicUserSerializer(serializers.ModelSerializer):
+class PublicUserSerializer(ModelSerializer):
     """A user as others see them. Needs ``select_related("profile")`` and
     ``tag_badge_grants`` prefetched (``UserViewSet.get_queryset``)."""
 
@@ -90,10 +95,13 @@ class PublicUserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MeSerializer(serializers.ModelSerializer):
-    """The signed-in user's own account: tagline and profile are writable."""
+class MeSerializer(ModelSerializer):
+    """The signed-in user's own account: tagline and profile are writable.
 
-    tagline = TaglineField(required=False)
+    ``"profile": null`` deletes the profile; an object creates it or changes
+    the fields it names."""
+
+    tagline = TaglineSerializerField(required=False)
     profile = UserProfileSerializer(required=False, allow_null=True)
     tag_badges = TagBadgeSerializer(
         source="tag_badge_grants", many=True, read_only=True
@@ -113,14 +121,38 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "username", "email", "created_at"]
 
 
-class AuthorSerializer(serializers.ModelSerializer):
+class RegisterSerializer(Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(
+        max_length=4096,
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="Checked by the server's password rules (length, not too "
+        "common, not all digits, not like the username or email).",
+    )
+    username = serializers.RegexField(
+        r"^[\w.@+-]+\Z",
+        max_length=150,
+        required=False,
+        help_text="Letters, digits and @ . + - _; made from the email address "
+        "when left out.",
+    )
+    id = serializers.UUIDField(read_only=True)
+    token = serializers.CharField(
+        read_only=True,
+        help_text='Send it as "Authorization: Token <token>" on every request.',
+    )
+
+
+class AuthorSerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "username"]
         read_only_fields = fields
 
 
-class PostSerializer(serializers.ModelSerializer):
+class PostSerializer(ModelSerializer):
     """Needs ``select_related("author")``."""
 
     author = AuthorSerializer(read_only=True)
@@ -138,17 +170,18 @@ class ReactedPostSerializer(PostSerializer):
         fields = [*PostSerializer.Meta.fields, "reacted_at"]
 
 
-class ReactionSerializer(serializers.ModelSerializer):
-    user = serializers.HiddenField(default=serializers.CurrentUserDefault())
-    user_id = serializers.UUIDField(read_only=True)
+class ReactionSerializer(ModelSerializer):
+    post_id = serializers.PrimaryKeyRelatedField(
+        queryset=Post.objects.all(), source="post"
+    )
 
     class Meta:
         model = Reaction
-        fields = ["id", "user", "user_id", "post", "kind", "created_at"]
-        read_only_fields = ["id", "created_at"]
+        fields = ["id", "user_id", "post_id", "kind", "created_at"]
+        read_only_fields = ["id", "user_id", "created_at"]
 
 
-class HighlightSerializer(serializers.ModelSerializer):
+class HighlightSerializer(ModelSerializer):
     """Needs ``select_related("post__author")``."""
 
     post = PostSerializer(read_only=True)
@@ -159,13 +192,13 @@ class HighlightSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HighlightCreateSerializer(serializers.Serializer):
+class HighlightCreateSerializer(Serializer):
     post_id = serializers.PrimaryKeyRelatedField(
         queryset=Post.objects.all(), source="post"
     )
 
 
-class HighlightOrderSerializer(serializers.Serializer):
+class HighlightOrderSerializer(Serializer):
     post_ids = serializers.ListField(
         child=serializers.IntegerField(**POSITIVE_BIGINT),
         max_length=MAX_HIGHLIGHTS,
@@ -173,7 +206,7 @@ class HighlightOrderSerializer(serializers.Serializer):
     )
 
 
-class StatsSerializer(serializers.Serializer):
+class StatsSerializer(Serializer):
     posts = serializers.IntegerField()
     reactions_given = serializers.IntegerField()
     reactions_received = serializers.IntegerField()
@@ -183,35 +216,8 @@ class StatsSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField()
 
 
-class UserStatsCacheSerializer(serializers.ModelSerializer):
+class UserStatsCacheSerializer(ModelSerializer):
     class Meta:
         model = UserStatsCache
-        fields = ["id", "user", "stats_json", "computed_at", "expires_at"]
+        fields = ["user_id", "stats_json", "computed_at", "expires_at"]
         read_only_fields = fields
-
-
-class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(
-        max_length=254, help_text="Your username or your email address."
-    )
-    password = serializers.CharField(
-        max_length=4096, trim_whitespace=False, style={"input_type": "password"}
-    )
-
-    def validate(self, attrs):
-        user = authenticate(
-            self.context.get("request"),
-            username=attrs["username"],
-            password=attrs["password"],
-        )
-        if user is None:
-            raise serializers.ValidationError(
-                "Unable to log in with these credentials.", code="authorization"
-            )
-        return {"user": user}
-
-
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(
-        help_text='Send as "Authorization: Token <token>" on every request.'
-    )

@@ -1,10 +1,9 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
+from config.api.routers import Router
 from profiles.api import views
 
-router = DefaultRouter(use_regex_path=False)
-router.include_format_suffixes = False
+router = Router()
 router.register("users", views.UserViewSet, basename="user")
 router.register(
     "users/<uuid:user_id>/highlights",

@@ -1,17 +1,17 @@
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from badges.models import BadgeGrant
+from config.api.permissions import IsOwnerOrReadOnly
+from config.api.throttling import PasswordThrottle
+from config.api.views import UserScopedListViewSet
 from profiles import services, stats
 from profiles.api.filters import PostFilter, ReactionFilter, UserFilter
-from profiles.api.permissions import IsOwnerOrReadOnly
 from profiles.api.serializers import (
     HighlightCreateSerializer,
     HighlightOrderSerializer,
@@ -22,9 +22,8 @@ from profiles.api.serializers import (
     PublicUserSerializer,
     ReactedPostSerializer,
     ReactionSerializer,
+    RegisterSerializer,
     StatsSerializer,
-    TokenRequestSerializer,
-    TokenSerializer,
     UserStatsCacheSerializer,
 )
 from profiles.models import (
@@ -48,20 +47,26 @@ def with_tag_badges(users):
     )
 
 
-class TokenView(APIView):
-    """Exchange a username (or email) and password for an API token."""
+class RegisterView(generics.GenericAPIView):
+    """Create an account with an email address and a password; the answer
+    carries an API token for it. Rate-limited like the token endpoint."""
 
+    serializer_class = RegisterSerializer
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
+    throttle_classes = [PasswordThrottle]
 
-    @extend_schema(request=TokenRequestSerializer, responses=TokenSerializer)
+    @extend_schema(responses={201: RegisterSerializer})
     def post(self, request):
-        serializer = TokenRequestSerializer(
-            data=request.data, context={"request": request}
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(**data.validated_data)
+        token = Token.objects.create(user=user)
+        body = {"id": user.pk, "username": user.username, "email": user.email}
+        return Response(
+            self.get_serializer({**body, "token": token.key}).data,
+            status=status.HTTP_201_CREATED,
         )
-        serializer.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
 
 
 class UserViewSet(viewsets.ReadOnlyModelViewSet):
@@ -69,9 +74,9 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = PublicUserSerializer
     filterset_class = UserFilter
+    lookup_url_kwarg = "user_id"
     ordering_fields = ["username"]
     ordering = ["username"]
-    lookup_value_converter = "uuid"
 
     def get_queryset(self):
         users = User.objects.filter(is_active=True)
@@ -81,25 +86,11 @@ class UserViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses=StatsSerializer, filters=False)
     @action(detail=True, filter_backends=[], pagination_class=None)
-    def stats(self, request, pk=None):
+    def stats(self, request, user_id=None):
         """Counts of the user's posts, reactions given and received, highlights
         and badges; cached for ``PROFILE_STATS_TTL`` seconds."""
         user = self.get_object()
         return Response(StatsSerializer(stats.stats_get(user.pk)).data)
-
-
-class UserScopedListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """A list nested under ``users/<uuid:user_id>/``; 404 for an unknown user.
-
-    Subclasses set ``queryset`` (its model documents the schema) and build the
-    rows from the user in ``get_user_queryset``.
-    """
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return self.queryset
-        user = get_object_or_404(User, pk=self.kwargs["user_id"], is_active=True)
-        return self.get_user_queryset(user)
 
 
 class UserHighlightViewSet(UserScopedListViewSet):
@@ -155,7 +146,6 @@ class MyHighlightViewSet(
 
     serializer_class = HighlightSerializer
     lookup_field = "post_id"
-    lookup_value_converter = "id"
     filter_backends = []
 
     def get_queryset(self):
@@ -204,13 +194,15 @@ class PostViewSet(viewsets.ModelViewSet):
     serializer_class = PostSerializer
     permission_classes = [permissions.IsAuthenticated, IsOwnerOrReadOnly]
     owner_field = "author_id"
-    lookup_value_converter = "id"
+    lookup_url_kwarg = "post_id"
     filterset_class = PostFilter
-    ordering_fields = ["id"]
+    ordering_fields = ["id", "created_at"]
     ordering = ["-id"]
 
     def perform_create(self, serializer):
-        serializer.save(author=self.request.user)
+        serializer.instance = services.post_create(
+            author=self.request.user, **serializer.validated_data
+        )
 
 
 class ReactionViewSet(
@@ -226,10 +218,18 @@ class ReactionViewSet(
     serializer_class = ReactionSerializer
     permission_classes = [permissions.IsAuthenticated, IsOwnerOrReadOnly]
     owner_field = "user_id"
-    lookup_value_converter = "id"
+    lookup_url_kwarg = "reaction_id"
     filterset_class = ReactionFilter
     ordering_fields = ["id"]
     ordering = ["-id"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.reaction_add(
+            user=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        services.reaction_remove(reaction=instance)
 
 
 class UserProfileViewSet(viewsets.ReadOnlyModelViewSet):
@@ -237,7 +237,7 @@ class UserProfileViewSet(viewsets.ReadOnlyModelViewSet):
 
     queryset = UserProfile.objects.filter(user__is_active=True)
     serializer_class = ProfileListSerializer
-    lookup_value_converter = "uuid"
+    lookup_url_kwarg = "user_id"
     ordering_fields = ["user_id"]
     ordering = ["user_id"]
 
@@ -248,6 +248,6 @@ class UserStatsCacheViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = UserStatsCache.objects.all()
     serializer_class = UserStatsCacheSerializer
     permission_classes = [permissions.IsAdminUser]
-    lookup_value_converter = "id"
+    lookup_field = "user_id"
     ordering_fields = ["expires_at"]
     ordering = ["expires_at"]

@@ -19,3 +19,8 @@ class BadgeGrantFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     definition = factory.SubFactory(BadgeDefinitionFactory)
+
+
+def every_badges_table(owner) -> None:
+    """A badge definition, granted to ``owner`` (tests/conftest.py)."""
+    BadgeGrantFactory(user=owner)

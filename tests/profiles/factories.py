@@ -1,6 +1,8 @@
 import factory
+from django.utils import timezone
 
-from profiles.models import Post, Reaction, User, UserProfile
+from profiles import services
+from profiles.models import Post, Reaction, User, UserProfile, UserStatsCache
 
 PASSWORD = "correct horse battery"
 
@@ -37,3 +39,15 @@ class ReactionFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     post = factory.SubFactory(PostFactory)
     kind = "like"
+
+
+def every_profiles_table(owner) -> None:
+    """One row in each profiles table, owned by ``owner`` (tests/conftest.py)."""
+    post = PostFactory(author=owner)
+    ReactionFactory(user=owner, post=post)
+    UserProfileFactory(user=owner)
+    services.highlight_add(user=owner, post=post)
+    now = timezone.now()
+    UserStatsCache.objects.create(
+        user=owner, stats_json={}, computed_at=now, expires_at=now
+    )

@@ -1,24 +1,29 @@
-"""The profiles API: users, me, highlights, the lightning tab, posts, reactions."""
+"""The profiles API: users, me, highlights, the lightning tab, posts,
+reactions, profiles and stats."""
+
+import json
 
 import pytest
+from django.db import connection
 
 from badges.models import BadgeDefinition
 from profiles import services
 from profiles.models import MAX_HIGHLIGHTS, Post, Reaction, UserHighlight
 from tests.badges.factories import BadgeDefinitionFactory, BadgeGrantFactory
 from tests.conftest import token_client
-from tests.helpers import assert_list_queries_constant
+from tests.helpers import assert_error, assert_list_queries_constant
 from tests.profiles.factories import (
     PostFactory,
     ReactionFactory,
     UserFactory,
     UserProfileFactory,
 )
+from tests.profiles.helpers import ACCEPTED, REJECTED
 
 pytestmark = pytest.mark.django_db
 
 
-# --- users --------------------------------------------------------------------
+# --- users --------------------------------------------------------------------------
 
 
 def test_users_show_public_fields_and_tag_badges_only(api_client, user):
@@ -78,7 +83,7 @@ def test_anonymous_requests_get_401(anon_client):
     assert response["WWW-Authenticate"] == "Token"
 
 
-# --- me -----------------------------------------------------------------------
+# --- me -----------------------------------------------------------------------------
 
 
 def test_me_shows_own_email_and_profile(api_client, user):
@@ -120,6 +125,17 @@ def test_me_patch_empty_tagline_clears_it(api_client, user):
     assert user.tagline is None
 
 
+def test_me_patch_profile_null_deletes_the_profile(api_client, user):
+    UserProfileFactory(user=user, bio="Bye")
+    response = api_client.patch("/api/profiles/me/", {"profile": None})
+    assert response.status_code == 200
+    assert response.json()["profile"] is None
+    user.refresh_from_db()
+    assert not hasattr(user, "profile")
+    again = api_client.patch("/api/profiles/me/", {"profile": {"bio": "Back"}})
+    assert again.json()["profile"]["bio"] == "Back"
+
+
 @pytest.mark.parametrize(
     "profile, field",
     [
@@ -143,12 +159,54 @@ def test_me_patch_rejects_bad_profile_values(api_client, user, profile, field):
 
 
 def test_me_cannot_change_email_or_username(api_client, user):
-    api_client.patch("/api/profiles/me/", {"email": "new@example.com", "username": "x"})
+    response = api_client.patch(
+        "/api/profiles/me/", {"email": "new@example.com", "username": "x"}
+    )
+    body = assert_error(response, 400, "invalid")
+    assert {e["field"]: e["code"] for e in body["errors"]} == {
+        "email": "read_only",
+        "username": "read_only",
+    }
     user.refresh_from_db()
     assert user.email.endswith("@example.com") and user.username != "x"
 
 
-# --- highlights ---------------------------------------------------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize("value, stored", [v for v in ACCEPTED if v[1]])
+def test_accepted_through_the_api_and_stored_as_postgresql_counts(
+    api_client, user, value, stored
+):
+    response = api_client.patch("/api/profiles/me/", {"tagline": value})
+    assert response.status_code == 200, response.json()
+    assert response.json()["tagline"] == stored
+    user.refresh_from_db()
+    assert user.tagline == stored
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT char_length(tagline) FROM users WHERE id = %s", [user.pk]
+            )
+            assert cursor.fetchone()[0] == len(stored) <= 48
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value, code", REJECTED)
+def test_rejected_through_the_api_with_a_400(api_client, user, value, code):
+    # json.dumps escapes a lone surrogate as \\ud800, as any JSON client would.
+    response = api_client.patch(
+        "/api/profiles/me/",
+        json.dumps({"tagline": value}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert (error["field"], error["code"]) == ("tagline", code)
+    assert error["message"].startswith("Tagline ")
+    user.refresh_from_db()
+    assert user.tagline is None
+
+
+# --- highlights ---------------------------------------------------------------------
 
 
 def test_add_highlight_appends(api_client, user):
@@ -235,20 +293,24 @@ def test_reorder_highlights(api_client, user):
 
 
 @pytest.mark.parametrize(
-    "payload",
+    "payload, code",
     [
-        {"post_ids": [1, 1]},
-        {"post_ids": "1,2"},
-        {},
-        {"post_ids": [2**70]},
-        {"post_ids": [None]},
+        ({"post_ids": [1, 1]}, "not_a_permutation"),
+        ({"post_ids": "1,2"}, "invalid_type"),
+        ({}, "required"),
+        ({"post_ids": [None]}, "null"),
+        ({"post_ids": [0]}, "min_value"),
+        ({"post_ids": [2**63]}, "max_value"),  # the first id beyond bigint
+        ({"post_ids": [2**63 - 1]}, "not_a_permutation"),  # the last one within
+        ({"post_ids": list(range(1, MAX_HIGHLIGHTS + 2))}, "max_length"),
     ],
 )
-def test_reorder_bad_input_is_a_400(api_client, user, payload):
+def test_reorder_bad_input_is_a_400(api_client, user, payload, code):
     services.highlight_add(user=user, post=PostFactory())
     response = api_client.put("/api/profiles/me/highlights/order/", payload)
-    assert response.status_code == 400
-    assert response.json()["errors"][0]["field"].startswith("post_ids")
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"][0]["field"].startswith("post_ids")
+    assert body["errors"][0]["code"] == code
 
 
 def test_user_highlights_of_unknown_user_is_a_404(api_client):
@@ -268,7 +330,7 @@ def test_highlight_list_queries_do_not_grow(api_client, user):
     )
 
 
-# --- lightning tab ------------------------------------------------------------
+# --- lightning tab ------------------------------------------------------------------
 
 
 def test_reacted_posts_newest_reaction_first_and_once_each(api_client, user):
@@ -309,29 +371,7 @@ def test_reacted_posts_queries_do_not_grow(api_client, user):
     )
 
 
-def test_reacted_posts_query_uses_the_seed_index(user):
-    """On PostgreSQL the window of reactions is read through
-    ix_reactions_user_created (with enough rows that a plan without it would
-    be chosen if the index did not fit)."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("EXPLAIN output is PostgreSQL's")
-    others = UserFactory.create_batch(20)
-    posts = PostFactory.create_batch(50)
-    Reaction.objects.bulk_create(
-        Reaction(user=someone, post=post, kind=kind)
-        for someone in [user, *others]
-        for post in posts
-        for kind in ("like", "love", "wow")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE reactions")
-    plan = Post.objects.reacted_by(user.pk).explain()
-    assert "ix_reactions_user_created" in plan, plan
-
-
-# --- posts and reactions ------------------------------------------------------
+# --- posts and reactions ------------------------------------------------------------
 
 
 def test_create_post_is_authored_by_caller(api_client, user):
@@ -362,23 +402,23 @@ def test_post_list_queries_do_not_grow(api_client):
 def test_react_once_per_kind(api_client, user):
     post = PostFactory()
     first = api_client.post(
-        "/api/profiles/reactions/", {"post": post.pk, "kind": "like"}
+        "/api/profiles/reactions/", {"post_id": post.pk, "kind": "like"}
     )
     assert first.status_code == 201
     assert first.json()["user_id"] == str(user.pk)
     again = api_client.post(
-        "/api/profiles/reactions/", {"post": post.pk, "kind": "like"}
+        "/api/profiles/reactions/", {"post_id": post.pk, "kind": "like"}
     )
     assert again.status_code == 400
     other = api_client.post(
-        "/api/profiles/reactions/", {"post": post.pk, "kind": "love"}
+        "/api/profiles/reactions/", {"post_id": post.pk, "kind": "love"}
     )
     assert other.status_code == 201
 
 
 def test_reaction_kind_must_be_known(api_client):
     response = api_client.post(
-        "/api/profiles/reactions/", {"post": PostFactory().pk, "kind": "meh"}
+        "/api/profiles/reactions/", {"post_id": PostFactory().pk, "kind": "meh"}
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "kind"
@@ -400,7 +440,7 @@ def test_only_the_reactor_removes_a_reaction(api_client, other_user):
 def test_reaction_list_filters_by_user(api_client, user):
     ReactionFactory(user=user)
     ReactionFactory()
-    body = api_client.get(f"/api/profiles/reactions/?user={user.pk}").json()
+    body = api_client.get(f"/api/profiles/reactions/?user_id={user.pk}").json()
     assert [r["user_id"] for r in body["results"]] == [str(user.pk)]
 
 
@@ -412,7 +452,24 @@ def test_reaction_list_queries_do_not_grow(api_client):
     )
 
 
-# --- user profiles and the stats cache table ----------------------------------
+def test_two_identical_reactions_at_once_one_wins_the_other_is_a_409(in_parallel):
+    """Both pass the service's check; the database's unique constraint picks
+    the winner, and the loser's request answers 409, not 500."""
+    user, post = UserFactory(), PostFactory()
+    client = token_client(user)
+    results, errors = in_parallel(
+        lambda: services.reaction_add(user=user, post=post, kind="like"),
+        lambda: client.post(
+            "/api/profiles/reactions/", {"post_id": post.pk, "kind": "like"}
+        ),
+    )
+    assert errors == {}
+    body = assert_error(results["second"], 409, "conflict")
+    assert body["detail"] == "You already reacted to this post that way."
+    assert Reaction.objects.filter(user=user, post=post).count() == 1
+
+
+# --- user profiles, stats, the stats cache table ------------------------------------
 
 
 def test_user_profiles_list_is_public_fields(api_client):
@@ -428,6 +485,17 @@ def test_user_profiles_queries_do_not_grow(api_client):
         "/api/profiles/user-profiles/",
         lambda n: UserProfileFactory.create_batch(n),
     )
+
+
+def test_a_profile_is_found_by_its_users_id(api_client):
+    profile = UserProfileFactory(display_name="Ada")
+    response = api_client.get(f"/api/profiles/user-profiles/{profile.user_id}/")
+    assert response.json()["user_id"] == str(profile.user_id)
+
+
+def test_stats_of_unknown_user_is_a_404(api_client):
+    url = "/api/profiles/users/00000000-0000-4000-8000-000000000000/stats/"
+    assert api_client.get(url).status_code == 404
 
 
 def test_stats_cache_table_is_staff_only(api_client, staff_client):

@@ -1,4 +1,18 @@
+"""Object and model permissions every app's viewsets use."""
+
 from rest_framework import permissions
+
+
+class ReadOnlyOrModelPermissions(permissions.DjangoModelPermissions):
+    """Any authenticated user may read; writing needs the model permission
+    (``add_``/``change_``/``delete_``), which staff get in the admin."""
+
+    perms_map = {
+        **permissions.DjangoModelPermissions.perms_map,
+        "GET": [],
+        "HEAD": [],
+        "OPTIONS": [],
+    }
 
 
 class IsOwnerOrReadOnly(permissions.BasePermission):

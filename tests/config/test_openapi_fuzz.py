@@ -8,8 +8,8 @@ fuzzed with no change here: the schema is read from /api/schema/.
 
 Random ids in paths mostly meet 404s, so about half the examples aim at rows that
 exist instead: ``existing_value`` lists the collection the path parameter belongs
-to and takes its first row's value. ``fuzz_rows`` seeds one row per table; a new
-app adds its factories there so its detail endpoints are exercised too.
+to and takes its first row's value. The rows are the shared ``every_table``
+fixture's (tests/conftest.py), which each new app extends.
 
     FUZZ_RANDOM=1 FUZZ_EXAMPLES=200 .venv/bin/pytest tests/test_openapi_fuzz.py
 
@@ -22,7 +22,6 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
@@ -35,10 +34,7 @@ from schemathesis.specs.openapi.checks import (
 from werkzeug.test import Client as WSGIClient
 
 from config.wsgi import application
-from profiles import services
-from profiles.models import UserStatsCache
-from tests.badges.factories import BadgeGrantFactory
-from tests.profiles.factories import PostFactory, ReactionFactory, UserProfileFactory
+from tests.helpers import existing_value
 
 CHECKS = [
     not_a_server_error,
@@ -63,54 +59,20 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @pytest.fixture
-def fuzz_rows(staff_user):
-    """One row in each table, owned by the superuser the fuzzer acts as."""
-    post = PostFactory(author=staff_user)
-    ReactionFactory(user=staff_user, post=post)
-    UserProfileFactory(user=staff_user)
-    services.highlight_add(user=staff_user, post=post)
-    BadgeGrantFactory(user=staff_user)
-    UserStatsCache.objects.create(
-        user=staff_user,
-        stats_json={},
-        computed_at=timezone.now(),
-        expires_at=timezone.now(),
-    )
-
-
-@pytest.fixture
-def staff_headers(staff_user, fuzz_rows):
-    token, _ = Token.objects.get_or_create(user=staff_user)
+def staff_headers(every_table):
+    token, _ = Token.objects.get_or_create(user=every_table)
     return {"Authorization": f"Token {token.key}"}
 
 
-def existing_value(headers, path: str, name: str):
-    """A value of path parameter ``name`` that names an existing row, or None.
+def wsgi_get(headers):
+    """GET through the WSGI app like the fuzzer (Django's test client would
+    reconnect the connection-closing signals disconnected above)."""
 
-    ``/api/badges/badge-definitions/{badge}/`` lists
-    ``/api/badges/badge-definitions/`` and takes the first row's ``badge``;
-    for ``{post_id}`` a nested ``post`` row's ``id`` will do, and failing both,
-    the row's own ``id``.
-    """
-    collection = path.split("{" + name + "}")[0]
-    if "{" in collection:
-        return None
-    # Through the WSGI app like the fuzzer (Django's test client would
-    # reconnect the connection-closing signals disconnected above).
-    response = WSGIClient(application).get(collection, headers=headers)
-    if response.status_code != 200:
-        return None
-    body = response.json
-    rows = body.get("results", []) if isinstance(body, dict) else body
-    if not rows:
-        return None
-    row = rows[0]
-    if name in row:
-        return row[name]
-    nested = row.get(name.removesuffix("_id"))
-    if isinstance(nested, dict) and "id" in nested:
-        return nested["id"]
-    return row.get("id")
+    def get(url):
+        response = WSGIClient(application).get(url, headers=headers)
+        return response.json if response.status_code == 200 else None
+
+    return get
 
 
 @schema.parametrize()
@@ -126,7 +88,7 @@ def existing_value(headers, path: str, name: str):
 def test_operation(case, data, staff_headers):
     if case.path_parameters and data.draw(st.booleans(), label="existing rows"):
         for name in case.path_parameters:
-            value = existing_value(staff_headers, case.path, name)
+            value = existing_value(wsgi_get(staff_headers), case.path, name)
             if value is not None:
                 case.path_parameters[name] = value
     case.call_and_validate(headers=staff_headers, checks=CHECKS)

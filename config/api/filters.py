@@ -1,0 +1,74 @@
+"""Filtering and ordering of lists (settings' ``DEFAULT_FILTER_BACKENDS``)."""
+
+import django_filters
+from django import forms
+from django.db import models
+from rest_framework import exceptions, filters
+
+MAX_BIGINT = 2**63 - 1
+
+
+class IdField(forms.IntegerField):
+    """A row id: a positive integer within ``bigint``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(min_value=1, max_value=MAX_BIGINT, **kwargs)
+
+
+class UUIDField(forms.UUIDField):
+    default_error_messages = {"invalid": "This is not a valid UUID."}
+
+
+class UUIDFilter(django_filters.UUIDFilter):
+    field_class = UUIDField
+
+
+class IdFilter(django_filters.NumberFilter):
+    field_class = IdField
+
+
+class FilterSet(django_filters.FilterSet):
+    """django-filter's ``FilterSet``, but a foreign key filters by the key's
+    value: ``?user_id=<uuid>``, ``?post_id=<id>``.
+
+    django-filter's default for a foreign key is a choice field that looks the
+    row up just to validate the value (a query per request) and says "Select a
+    valid choice" for a malformed one. Here a key is checked by its type alone
+    ("This is not a valid UUID."); a well-formed key of no row matches nothing.
+    List foreign keys in ``Meta.fields`` by their column name (``user_id``).
+    """
+
+    @classmethod
+    def filter_for_field(cls, field, field_name, lookup_expr=None):
+        if isinstance(field, models.ForeignKey) and lookup_expr in (None, "exact"):
+            key = field.target_field
+            while isinstance(key, models.ForeignKey):  # a one-to-one primary key
+                key = key.target_field
+            if isinstance(key, models.UUIDField):
+                return UUIDFilter(field_name=field_name)
+            if isinstance(key, models.IntegerField):
+                return IdFilter(field_name=field_name)
+        return super().filter_for_field(field, field_name, lookup_expr)
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """DRF's ordering filter, but an unknown field is a 400, not silently ignored.
+
+    Each viewset lists its ``ordering_fields``: only indexed columns, so an
+    ordered page never sorts a whole table.
+    """
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        invalid = [term for term in fields if term not in valid]
+        if invalid:
+            allowed = sorted(name for name, _ in self.get_valid_fields(queryset, view))
+            raise exceptions.ValidationError(
+                {
+                    self.ordering_param: [
+                        f"Cannot order by {', '.join(invalid)}; "
+                        f"choose from {', '.join(allowed) or 'nothing'}."
+                    ]
+                }
+            )
+        return valid

@@ -1,0 +1,144 @@
+"""Base serializers with strict JSON input: every app's serializers derive from
+``Serializer`` or ``ModelSerializer`` here (docs/api-conventions.md).
+
+DRF coerces freely: ``5`` becomes the string ``"5"``, ``"12"`` and ``12.0``
+become the id 12, ``true`` becomes the id 1, and fields it does not know are
+dropped silently. Here, before DRF's own validation runs, every value sent must
+have the JSON type its field documents, and every key must name a field the
+client may write; each problem is a 400 entry naming the field:
+
+    {"field": "post_id", "code": "invalid_type",
+     "message": "Expected an integer, got a string."}
+    {"field": "tagln", "code": "unknown_field", "message": "Unknown field; ..."}
+"""
+
+from collections.abc import Mapping
+
+from django.db import models
+from rest_framework import fields, relations, serializers
+from rest_framework.exceptions import ErrorDetail, ValidationError
+
+# JSON types by the Python type json.loads gives them.
+JSON_TYPE_NAMES = {
+    bool: "a boolean",
+    int: "an integer",
+    float: "a number with a fraction or exponent",
+    str: "a string",
+    list: "an array",
+    dict: "an object",
+}
+STRING, INTEGER, NUMBER = ("a string", str), ("an integer", int), ("a number", float)
+
+# (field class, (name, JSON type)): the first class a field is an instance of
+# decides. Fields not listed (JSONField, custom fields) accept any type.
+FIELD_TYPES = [
+    (fields.BooleanField, ("a boolean", bool)),
+    (fields.IntegerField, INTEGER),
+    (fields.FloatField, NUMBER),
+    (fields.DecimalField, ("a number or a numeric string", (int, float, str))),
+    (fields.MultipleChoiceField, ("an array", list)),
+    (fields.ListField, ("an array", list)),
+    (relations.ManyRelatedField, ("an array", list)),
+    (serializers.ListSerializer, ("an array", list)),
+    (fields.DictField, ("an object", Mapping)),
+    (serializers.Serializer, ("an object", Mapping)),
+    (fields.CharField, STRING),
+    (fields.UUIDField, STRING),
+    (fields.DateTimeField, STRING),
+    (fields.DateField, STRING),
+    (fields.TimeField, STRING),
+    (fields.DurationField, STRING),
+    (relations.SlugRelatedField, STRING),
+]
+INTEGER_KEYS = (models.AutoField, models.BigAutoField, models.IntegerField)
+
+
+def expected_type(field) -> tuple[str, type | tuple[type, ...]] | None:
+    """The JSON type ``field`` accepts, as (name for people, Python type)."""
+    if isinstance(field, relations.PrimaryKeyRelatedField):
+        key = field.pk_field or field.queryset.model._meta.pk
+        while isinstance(key, models.ForeignKey):  # a one-to-one primary key
+            key = key.target_field
+        return INTEGER if isinstance(key, INTEGER_KEYS) else STRING
+    if isinstance(field, fields.ChoiceField) and not isinstance(
+        field, fields.MultipleChoiceField
+    ):  # TextChoices are strings; other choices may be any type
+        return STRING if all(isinstance(c, str) for c in field.choices) else None
+    for field_class, json_type in FIELD_TYPES:
+        if isinstance(field, field_class):
+            return json_type
+    return None
+
+
+def _json_type_name(value) -> str:
+    return JSON_TYPE_NAMES.get(type(value), "null")
+
+
+def input_errors(field, value):
+    """DRF-shaped errors for ``value`` sent to ``field``, or None when its
+    JSON types (and, for a serializer, its keys) are all right."""
+    if value is None:  # DRF checks allow_null itself
+        return None
+    json_type = expected_type(field)
+    if json_type is not None:
+        name, python_type = json_type
+        wrong = not isinstance(value, python_type) or (
+            isinstance(value, bool) and python_type is not bool
+        )
+        if wrong:
+            message = f"Expected {name}, got {_json_type_name(value)}."
+            return [ErrorDetail(message, code="invalid_type")]
+    if isinstance(field, serializers.Serializer):
+        return _object_errors(field, value)
+    if isinstance(field, serializers.ListSerializer | fields.ListField):
+        child = field.child
+    elif isinstance(field, relations.ManyRelatedField):
+        child = field.child_relation
+    else:
+        return None
+    errors = {i: e for i, item in enumerate(value) if (e := input_errors(child, item))}
+    return errors or None
+
+
+def _object_errors(serializer, data: Mapping):
+    errors = {}
+    writable = {
+        name: field
+        for name, field in serializer.fields.items()
+        if not field.read_only and not isinstance(field, fields.HiddenField)
+    }
+    for key, value in data.items():
+        field = writable.get(key)
+        if field is not None:
+            if (problem := input_errors(field, value)) is not None:
+                errors[key] = problem
+        elif key in serializer.fields and serializer.fields[key].read_only:
+            errors[key] = [
+                ErrorDetail("This field is read-only; leave it out.", code="read_only")
+            ]
+        else:
+            accepted = ", ".join(writable) or "none"
+            errors[key] = [
+                ErrorDetail(
+                    f"Unknown field; the fields you can send are: {accepted}.",
+                    code="unknown_field",
+                )
+            ]
+    return errors or None
+
+
+class StrictInputMixin:
+    """Check JSON types and keys before DRF's validation (module docstring)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping) and (errors := _object_errors(self, data)):
+            raise ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class Serializer(StrictInputMixin, serializers.Serializer):
+    pass
+
+
+class ModelSerializer(StrictInputMixin, serializers.ModelSerializer):
+    pass

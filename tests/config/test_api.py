@@ -1,0 +1,242 @@
+"""The API platform every app inherits: the first pages a newcomer opens,
+the OpenAPI schema and its conventions, pagination, filters and ordering."""
+
+import json
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+
+from tests.helpers import assert_error
+from tests.profiles.factories import PostFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema(anon_client):
+    return json.loads(anon_client.get("/api/schema/?format=json").content)
+
+
+# --- the first pages ----------------------------------------------------------------
+
+
+def test_home_page_links_the_docs_the_schema_and_the_admin(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for url in ["/api/docs/", "/api/schema/", "/api/", "/admin/"]:
+        assert f'href="{url}"' in html
+        assert client.get(url).status_code in (200, 302)  # the admin: log in
+
+
+def test_api_root_lists_each_app_and_the_platform(anon_client):
+    response = anon_client.get("/api/")
+    assert response.status_code == 200
+    links = response.json()
+    assert links == {
+        "profiles": "http://testserver/api/profiles/",
+        "badges": "http://testserver/api/badges/",
+        "token": "http://testserver/api/auth/token/",
+        "register": "http://testserver/api/auth/register/",
+        "schema": "http://testserver/api/schema/",
+        "docs": "http://testserver/api/docs/",
+    }
+
+
+@pytest.mark.parametrize("app", ["profiles", "badges"])
+def test_each_app_root_lists_its_endpoints(api_client, app):
+    links = api_client.get(f"/api/{app}/").json()
+    assert links and all(
+        url.startswith(f"http://testserver/api/{app}/") for url in links.values()
+    )
+
+
+def test_docs_work_offline(anon_client):
+    """The docs page loads its scripts and styles from this server only, and
+    every one of them is a static file the project ships."""
+    response = anon_client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "cdn." not in html and "https://" not in html
+    assets = re.findall(r'(?:src|href)="/static/([^"]+)"', html)
+    assert any(a.endswith("swagger-ui-bundle.js") for a in assets)
+    for asset in assets:
+        assert finders.find(asset), asset
+
+
+def test_browsable_api_renders_every_list_and_detail(client, every_table, schema):
+    """People signed in to the admin can browse every GET of the API as HTML."""
+    client.force_login(every_table)
+    for path, item in schema["paths"].items():
+        if "get" not in item:
+            continue
+        url = path
+        for name in re.findall(r"{(\w+)}", path):
+            collection = client.get(path.split("{")[0], HTTP_ACCEPT="application/json")
+            row = collection.json()["results"][0]
+            value = row.get(name) or row.get("id") or row["post"]["id"]
+            url = url.replace("{" + name + "}", str(value))
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith("text/html"), url
+
+
+# --- the schema ---------------------------------------------------------------------
+
+
+def test_schema_validates_without_warnings(tmp_path):
+    call_command(
+        "spectacular", validate=True, fail_on_warn=True, file=str(tmp_path / "s.yaml")
+    )
+
+
+def test_schema_is_public_openapi_3_documenting_errors(schema):
+    assert schema["openapi"].startswith("3.")
+    me = schema["paths"]["/api/profiles/me/"]["patch"]["responses"]
+    for status in ("400", "401", "403", "404", "409", "413", "415"):
+        assert me[status]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+
+
+def test_rate_limited_operations_document_their_429(schema):
+    limited = {
+        path
+        for path, item in schema["paths"].items()
+        for operation in item.values()
+        if "429" in operation["responses"]
+    }
+    assert limited == {"/api/auth/token/", "/api/auth/register/"}
+
+
+def test_schema_has_no_orphan_components(schema):
+    text = json.dumps({k: v for k, v in schema.items() if k != "components"})
+    components = schema["components"]["schemas"]
+    used, todo = set(), set(re.findall(r"#/components/schemas/(\w+)", text))
+    while todo:
+        name = todo.pop()
+        used.add(name)
+        found = re.findall(r"#/components/schemas/(\w+)", json.dumps(components[name]))
+        todo |= set(found) - used
+    assert set(components) == used
+
+
+def test_schema_carries_the_limits_the_server_enforces(schema):
+    components = schema["components"]["schemas"]
+    tagline = components["PatchedMeRequest"]["properties"]["tagline"]
+    assert tagline["maxLength"] == 48
+    assert (
+        components["HighlightOrderRequest"]["properties"]["post_ids"]["maxItems"] == 128
+    )
+    users = schema["paths"]["/api/profiles/users/"]["get"]["parameters"]
+    page_size = next(p for p in users if p["name"] == "page_size")
+    assert page_size["schema"]["maximum"] == 200
+
+
+def test_path_parameters_name_one_entity_one_way(schema):
+    """docs/api-conventions.md: a row's parameter is named after the column it
+    matches (``{user_id}``, ``{post_id}``, a natural key by its own name:
+    ``{badge}``), with one type wherever it appears."""
+    types = {}
+    for path, item in schema["paths"].items():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "path":
+                    continue
+                name = parameter["name"]
+                assert name == "badge" or name.endswith("_id"), (path, name)
+                kind = (parameter["schema"]["type"], parameter["schema"].get("format"))
+                assert types.setdefault(name, kind) == kind, (path, name)
+    assert types["user_id"] == ("string", "uuid")
+    assert types["post_id"] == ("integer", "int64")
+
+
+def test_foreign_keys_are_named_by_their_column(schema):
+    """docs/api-conventions.md: a reference is ``<name>_id`` in requests and
+    responses alike; ``<name>`` is always an embedded object."""
+    components = schema["components"]["schemas"]
+    assert set(components["ReactionRequest"]["properties"]) == {"post_id", "kind"}
+    assert {"user_id", "post_id"} <= set(components["Reaction"]["properties"])
+    assert set(components["BadgeGrantCreateRequest"]["properties"]) == {
+        "user_id",
+        "badge",
+    }
+    assert "user_id" in components["BadgeGrant"]["properties"]
+    author = components["Post"]["properties"]["author"]
+    assert author["allOf"] == [{"$ref": "#/components/schemas/Author"}]
+
+
+# --- lists --------------------------------------------------------------------------
+
+
+def test_page_size_is_bounded(api_client, settings):
+    UserFactory._meta.model.objects.bulk_create(
+        UserFactory.build(username=f"bulk{i}", email=f"bulk{i}@example.com")
+        for i in range(settings.API_MAX_PAGE_SIZE + 5)
+    )
+    body = api_client.get("/api/profiles/users/?page_size=100000").json()
+    assert len(body["results"]) == settings.API_MAX_PAGE_SIZE
+    assert body["next"]
+    default = api_client.get("/api/profiles/users/").json()
+    assert len(default["results"]) == settings.REST_FRAMEWORK["PAGE_SIZE"]
+
+
+def test_page_out_of_range_is_a_404(api_client):
+    assert_error(api_client.get("/api/profiles/users/?page=99"), 404, "not_found")
+
+
+def test_ordering_on_an_indexed_column(api_client):
+    UserFactory(username="b")
+    UserFactory(username="a")
+    body = api_client.get("/api/profiles/users/?ordering=-username").json()
+    names = [u["username"] for u in body["results"]]
+    assert names == sorted(names, reverse=True)
+
+
+def test_ordering_breaks_ties_by_id_in_the_same_direction(api_client, user):
+    posts = PostFactory.create_batch(4, author=user)
+    type(posts[0]).objects.update(created_at=posts[0].created_at)  # one instant
+    ids = [p.pk for p in posts]
+    newest = api_client.get("/api/profiles/posts/?ordering=-created_at").json()
+    assert [p["id"] for p in newest["results"]] == ids[::-1]
+    oldest = api_client.get("/api/profiles/posts/?ordering=created_at").json()
+    assert [p["id"] for p in oldest["results"]] == ids
+
+
+def test_ordering_on_anything_else_is_a_400(api_client):
+    body = assert_error(
+        api_client.get("/api/profiles/users/?ordering=email"), 400, "invalid"
+    )
+    assert body["errors"][0]["field"] == "ordering"
+    assert "choose from username" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    "query, field, message",
+    [
+        ("author_id=not-a-uuid", "author_id", "This is not a valid UUID."),
+        ("user_id=12", "user_id", "This is not a valid UUID."),
+        ("post_id=1.5", "post_id", "Enter a whole number."),
+        ("post_id=0", "post_id", "greater than or equal to 1"),
+        ("post_id=9223372036854775808", "post_id", "less than or equal to"),
+    ],
+)
+def test_a_malformed_filter_value_is_a_400_saying_so(api_client, query, field, message):
+    url = "/api/profiles/posts/" if "author" in query else "/api/profiles/reactions/"
+    body = assert_error(api_client.get(f"{url}?{query}"), 400, "invalid")
+    assert body["errors"][0]["field"] == field
+    assert message in body["errors"][0]["message"]
+
+
+def test_a_foreign_key_filter_costs_no_query_of_its_own(api_client, user):
+    """Filtering by a user does not look the user up first."""
+    from tests.helpers import get_counting_queries
+
+    PostFactory(author=user)
+    _, unfiltered = get_counting_queries(api_client, "/api/profiles/posts/")
+    _, filtered = get_counting_queries(
+        api_client, f"/api/profiles/posts/?author_id={user.pk}"
+    )
+    assert filtered == unfiltered

@@ -1,0 +1,217 @@
+"""Authentication: tokens for a username or email, registration, sessions, and
+the rate limit on the endpoints that check passwords."""
+
+import secrets
+
+import pytest
+from rest_framework.test import APIClient
+
+from profiles.models import User
+from tests.helpers import assert_error
+from tests.profiles.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+# --- tokens -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("login", ["username", "email", "EMAIL"])
+def test_token_for_username_or_email_in_any_case(anon_client, login):
+    user = UserFactory(username="ada", email="Ada.Lovelace@Example.com")
+    value = {
+        "username": "ada",
+        "email": "ada.lovelace@example.com",
+        "EMAIL": "ADA.LOVELACE@EXAMPLE.COM",
+    }[login]
+    response = anon_client.post(
+        "/api/auth/token/", {"username": value, "password": PASSWORD}
+    )
+    assert response.status_code == 200, response.json()
+    anon_client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+    assert anon_client.get("/api/profiles/me/").json()["id"] == str(user.pk)
+
+
+def test_username_match_wins_over_someone_elses_email(anon_client):
+    owner = UserFactory(username="x@example.com", email="owner@example.com")
+    UserFactory(username="other", email="x@example.com", password="other pw 123")
+    response = anon_client.post(
+        "/api/auth/token/", {"username": "x@example.com", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert response.json()["token"] == owner.auth_token.key
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "ada", "password": "wrong"},
+        {"username": "nobody", "password": PASSWORD},
+        {"username": "ADA", "password": PASSWORD},  # usernames are exact
+    ],
+)
+def test_wrong_credentials_are_the_documented_400(anon_client, body):
+    UserFactory(username="ada")
+    response = anon_client.post("/api/auth/token/", body)
+    body = assert_error(response, 400, "invalid")
+    assert body["errors"] == [
+        {
+            "field": None,
+            "code": "authorization",
+            "message": "Unable to log in with provided credentials.",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"username": "ada"}, "password"),
+        ({"username": "ada\x00", "password": PASSWORD}, "username"),
+        ({"username": "ada", "password": PASSWORD, "remember": True}, "remember"),
+    ],
+)
+def test_malformed_token_requests_name_the_field(anon_client, body, field):
+    UserFactory(username="ada")
+    response = assert_error(anon_client.post("/api/auth/token/", body), 400, "invalid")
+    assert [e["field"] for e in response["errors"]] == [field]
+
+
+def test_inactive_user_gets_no_token(anon_client):
+    UserFactory(username="ada", is_active=False)
+    response = anon_client.post(
+        "/api/auth/token/", {"username": "ada", "password": PASSWORD}
+    )
+    assert_error(response, 400, "invalid")
+
+
+def test_session_authentication_works(client, user):
+    client.force_login(user)
+    assert client.get("/api/profiles/me/").json()["id"] == str(user.pk)
+
+
+def test_bad_token_is_a_401(anon_client):
+    anon_client.credentials(HTTP_AUTHORIZATION="Token nope")
+    assert_error(anon_client.get("/api/profiles/me/"), 401, "authentication_failed")
+
+
+# --- registration -------------------------------------------------------------------
+
+STRONG = "a long pass phrase 42"
+
+
+def test_register_then_use_the_api_at_once(anon_client):
+    response = anon_client.post(
+        "/api/auth/register/", {"email": "Grace@Example.COM", "password": STRONG}
+    )
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert set(body) == {"id", "username", "email", "token"}
+    assert (body["username"], body["email"]) == ("Grace", "Grace@example.com")
+    user = User.objects.get(pk=body["id"])
+    assert user.check_password(STRONG)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {body['token']}")
+    assert client.get("/api/profiles/me/").json()["email"] == "Grace@example.com"
+    login = anon_client.post(
+        "/api/auth/token/", {"username": "grace@example.com", "password": STRONG}
+    )
+    assert login.json()["token"] == body["token"]
+
+
+def test_register_with_a_username(anon_client):
+    response = anon_client.post(
+        "/api/auth/register/",
+        {"email": "g@example.com", "password": STRONG, "username": "grace"},
+    )
+    assert response.json()["username"] == "grace"
+
+
+def test_a_made_up_username_never_collides(anon_client):
+    UserFactory(username="grace")
+    response = anon_client.post(
+        "/api/auth/register/", {"email": "GRACE@example.org", "password": STRONG}
+    )
+    username = response.json()["username"]
+    assert username.startswith("GRACE-") and username.lower() != "grace"
+
+
+@pytest.mark.parametrize(
+    "body, field, code",
+    [
+        ({"email": "taken@EXAMPLE.com"}, "email", "unique_email"),
+        ({"username": "TAKEN"}, "username", "unique_username"),
+        ({"password": "short"}, "password", "password_too_short"),
+        ({"password": "password123"}, "password", "password_too_common"),
+        ({"password": "83729104658392"}, "password", "password_entirely_numeric"),
+        ({"password": "newcomer@example.com1"}, "password", "password_too_similar"),
+        ({"email": "not-an-email"}, "email", "invalid"),
+        ({"username": "no spaces"}, "username", "invalid"),
+    ],
+)
+def test_register_refusals_name_the_field(anon_client, body, field, code):
+    UserFactory(username="taken", email="taken@example.com")
+    payload = {"email": "newcomer@example.com", "password": STRONG, **body}
+    response = anon_client.post("/api/auth/register/", payload)
+    body = assert_error(response, 400, "invalid")
+    assert (field, code) in [(e["field"], e["code"]) for e in body["errors"]]
+    assert User.objects.count() == 1
+
+
+# --- rate limits --------------------------------------------------------------------
+
+
+@pytest.fixture
+def rate_of_two(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"password": "2/minute"},
+    }
+
+
+def from_address():
+    """A client whose address no other test (or earlier run) has used."""
+    octets = ".".join(str(secrets.randbelow(250)) for _ in range(3))
+    return APIClient(REMOTE_ADDR=f"10.{octets}")
+
+
+@pytest.fixture(params=["locmem", "redis_up"])
+def cache_kind(request):
+    request.getfixturevalue(request.param)
+
+
+@pytest.mark.parametrize(
+    "url, body",
+    [
+        ("/api/auth/token/", {"username": "ada", "password": "wrong"}),
+        ("/api/auth/register/", {"email": "x", "password": "y"}),
+    ],
+)
+def test_password_endpoints_are_rate_limited(cache_kind, rate_of_two, url, body):
+    client = from_address()
+    for _ in range(2):
+        assert client.post(url, body).status_code == 400
+    response = client.post(url, body)
+    error = assert_error(response, 429, "throttled")
+    assert int(response["Retry-After"]) > 0
+    assert "throttled" in error["detail"]
+    assert from_address().post(url, body).status_code == 400  # others still may
+
+
+def test_forwarded_for_does_not_dodge_the_limit(rate_of_two):
+    client = from_address()
+    for n in range(2):
+        client.post("/api/auth/token/", {}, HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+    response = client.post("/api/auth/token/", {}, HTTP_X_FORWARDED_FOR="192.0.2.9")
+    assert response.status_code == 429
+
+
+def test_with_redis_down_logins_still_work(redis_down, rate_of_two, caplog):
+    UserFactory(username="ada")
+    client = from_address()
+    for _ in range(3):
+        response = client.post(
+            "/api/auth/token/", {"username": "ada", "password": PASSWORD}
+        )
+        assert response.status_code == 200
+    assert "rate limit not enforced" in caplog.text
