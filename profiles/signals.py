@@ -95,13 +95,6 @@ def _posts_deleting(sender, instance, origin, **kwargs):
     deleted._profiles_repair = _Repair(highlight_owners=owners)
 
 
-@receiver(post_delete, sender=Post)
-def _posts_deleted(sender, instance, origin, **kwargs):
-    repair = _repair(_deleted(sender, instance, origin))
-    if repair and repair.highlight_owners:  # most deleted posts were never highlighted
-        highlights_compact(user_ids=repair.highlight_owners)
-
-
 @receiver(pre_delete, sender=User)
 def _users_deleting(sender, instance, origin, **kwargs):
     deleted = _deleted(sender, instance, origin)
@@ -121,12 +114,13 @@ def _users_deleting(sender, instance, origin, **kwargs):
     deleted._profiles_repair = _Repair(highlight_owners=owners)
 
 
+@receiver(post_delete, sender=Post)
 @receiver(post_delete, sender=User)
-def _users_deleted(sender, instance, origin, **kwargs):
+def _rows_deleted(sender, instance, origin, **kwargs):
     repair = _repair(_deleted(sender, instance, origin))
-    if repair and repair.highlight_owners:
-        # The deleted users are gone: highlights_compact locks, and so
-        # renumbers, only the owners that still exist.
+    if repair and repair.highlight_owners:  # most deleted posts were never highlighted
+        # Deleted users are gone: highlights_compact locks, and so renumbers,
+        # only the owners that still exist.
         highlights_compact(user_ids=repair.highlight_owners)
 
 

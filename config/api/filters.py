@@ -52,11 +52,23 @@ class FilterSet(django_filters.FilterSet):
 
 
 class OrderingFilter(filters.OrderingFilter):
-    """DRF's ordering filter, but an unknown field is a 400, not silently ignored.
+    """DRF's ordering filter, but an unknown field is a 400, not silently
+    ignored, and rows that tie are ordered by their key, in the direction of
+    the last term: ``?ordering=-created_at`` is ``-created_at, -pk``, so pages
+    never overlap or skip a row.
 
-    Each viewset lists its ``ordering_fields``: only indexed columns, so an
-    ordered page never sorts a whole table.
+    Each viewset lists its ``ordering_fields``: only indexed columns (with the
+    key after them), so an ordered page never sorts a whole table.
     """
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering or ordering[-1].lstrip("-") in (
+            "pk",
+            queryset.model._meta.pk.name,
+        ):
+            return ordering
+        return [*ordering, "-pk" if ordering[-1].startswith("-") else "pk"]
 
     def remove_invalid_fields(self, queryset, fields, view, request):
         valid = super().remove_invalid_fields(queryset, fields, view, request)
