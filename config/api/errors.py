@@ -177,9 +177,15 @@ def integrity_conflict(exc: IntegrityError) -> Conflict | None:
     elif "still referenced" in str(exc):
         code = "protected"
         message = "Other rows still reference this one; remove those first."
-    else:
+    elif columns:
         code = "does_not_exist"
         message = f"The row {named} refers to does not exist (any more)."
+    else:  # SQLite does not say which reference broke
+        code = "foreign_key"
+        message = (
+            "A reference between rows would break: a row was deleted meanwhile, "
+            "or is still referenced."
+        )
     field = columns[0] if len(columns) == 1 else None
     return Conflict(
         message, errors=[{"field": field, "code": code, "message": message}]

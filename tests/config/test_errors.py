@@ -5,7 +5,7 @@ import json
 import logging
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
 from badges.models import BadgeDefinition
@@ -162,7 +162,12 @@ def test_a_check_violation_through_a_request_is_a_logged_json_500(
 def test_a_reference_to_a_deleted_row_found_at_commit_is_a_409(faulty_client, user):
     response = faulty_client.post("/api/faults/dangling/")
     body = assert_error(response, 409, "conflict")
-    assert body["errors"][0]["code"] == "does_not_exist"
+    expected = {
+        "postgresql": ("post_id", "does_not_exist"),
+        "sqlite": (None, "foreign_key"),
+    }
+    error = body["errors"][0]
+    assert (error["field"], error["code"]) == expected[connection.vendor]
     assert not Reaction.objects.exists()
 
 
