@@ -1,3 +1,4 @@
+from django.contrib.auth import password_validation
 from rest_framework import serializers
 
 from badges.api.serializers import TagBadgeSerializer
@@ -121,9 +122,18 @@ class MeSerializer(ModelSerializer):
         read_only_fields = ["id", "username", "email", "created_at"]
 
 
+def _password_min_length() -> int | None:
+    """The minimum length ``AUTH_PASSWORD_VALIDATORS`` sets, for the schema."""
+    for validator in password_validation.get_default_password_validators():
+        if isinstance(validator, password_validation.MinimumLengthValidator):
+            return validator.min_length
+    return None
+
+
 class RegisterSerializer(Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(
+        min_length=_password_min_length(),
         max_length=4096,
         write_only=True,
         trim_whitespace=False,

@@ -119,6 +119,12 @@ def test_register_then_use_the_api_at_once(anon_client):
     assert login.json()["token"] == body["token"]
 
 
+def test_the_schema_gives_the_password_rules_minimum_length(anon_client):
+    schema = anon_client.get("/api/schema/?format=json").json()
+    password = schema["components"]["schemas"]["RegisterRequest"]["properties"]
+    assert password["password"]["minLength"] == 8  # MinimumLengthValidator's
+
+
 def test_register_with_a_username(anon_client):
     response = anon_client.post(
         "/api/auth/register/",
@@ -141,7 +147,7 @@ def test_a_made_up_username_never_collides(anon_client):
     [
         ({"email": "taken@EXAMPLE.com"}, "email", "unique_email"),
         ({"username": "TAKEN"}, "username", "unique_username"),
-        ({"password": "short"}, "password", "password_too_short"),
+        ({"password": "short"}, "password", "min_length"),
         ({"password": "password123"}, "password", "password_too_common"),
         ({"password": "83729104658392"}, "password", "password_entirely_numeric"),
         ({"password": "newcomer@example.com1"}, "password", "password_too_similar"),
