@@ -18,7 +18,7 @@ Creating and changing rows is the services' job, which invalidate stats
 themselves; badges announce their grant changes with a signal of their own.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.db.models import QuerySet
@@ -35,7 +35,7 @@ from profiles.stats import stats_invalidate_on_commit
 class _Repair:
     """What one deletion must repair once its rows are gone."""
 
-    highlight_owners: list[UUID] = field(default_factory=list)
+    highlight_owners: list[UUID]
     done: bool = False
 
 
@@ -53,11 +53,20 @@ def _rows(sender, deleted) -> QuerySet:
     return sender.objects.filter(pk=deleted.pk)
 
 
-def _repair_starts(deleted) -> bool:
-    """True for the first ``pre_delete`` of a deletion (not for later rows of
-    the same batch, and again for a later delete() of the same queryset)."""
-    repair = getattr(deleted, "_profiles_repair", None)
-    return repair is None or repair.done
+def _once_per_deletion(gather):
+    """A ``pre_delete`` receiver that calls ``gather(rows)`` once per deletion,
+    with all the rows it deletes, and keeps the highlight owners ``gather``
+    returns for the repair after. Later rows of the same batch do nothing; a
+    later ``delete()`` of the same queryset starts afresh."""
+
+    def on_pre_delete(sender, instance, origin, **kwargs):
+        deleted = _deleted(sender, instance, origin)
+        repair = getattr(deleted, "_profiles_repair", None)
+        if repair is None or repair.done:
+            owners = gather(_rows(sender, deleted))
+            deleted._profiles_repair = _Repair(highlight_owners=owners)
+
+    return on_pre_delete
 
 
 def _repair(deleted) -> _Repair | None:
@@ -79,11 +88,8 @@ def _reactors(posts: QuerySet):
 
 
 @receiver(pre_delete, sender=Post)
-def _posts_deleting(sender, instance, origin, **kwargs):
-    deleted = _deleted(sender, instance, origin)
-    if not _repair_starts(deleted):
-        return
-    posts = _rows(sender, deleted)
+@_once_per_deletion
+def _posts_deleting(posts: QuerySet) -> list[UUID]:
     owners = highlight_owners_lock(posts=posts)
     stats_invalidate_on_commit(
         [
@@ -92,18 +98,15 @@ def _posts_deleting(sender, instance, origin, **kwargs):
             *_reactors(posts),
         ]
     )
-    deleted._profiles_repair = _Repair(highlight_owners=owners)
+    return owners
 
 
 @receiver(pre_delete, sender=User)
-def _users_deleting(sender, instance, origin, **kwargs):
-    deleted = _deleted(sender, instance, origin)
-    if not _repair_starts(deleted):
-        return
-    users = _rows(sender, deleted)
-    posts = Post.objects.filter(author__in=users)
+@_once_per_deletion
+def _users_deleting(users: QuerySet) -> list[UUID]:
     # Their posts go too (in the database), and with them other users'
     # highlights of those posts and reactions to them.
+    posts = Post.objects.filter(author__in=users)
     owners = highlight_owners_lock(posts=posts)
     authors_reacted_to = Post.objects.filter(reactions__user__in=users).values_list(
         "author_id", flat=True
@@ -111,7 +114,7 @@ def _users_deleting(sender, instance, origin, **kwargs):
     stats_invalidate_on_commit(
         [*owners, *_reactors(posts), *authors_reacted_to.distinct()]
     )
-    deleted._profiles_repair = _Repair(highlight_owners=owners)
+    return owners
 
 
 @receiver(post_delete, sender=Post)
