@@ -7,7 +7,9 @@ from django.conf import settings
 from django.core.validators import validate_slug
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.functions import Concat, Now
+from django.db.models.functions import Concat
+
+from config.fields import Now
 
 ICON_PREFIX = "/public/badges/"
 
@@ -83,11 +85,12 @@ class BadgeDefinition(models.Model):
 
 class BadgeGrantQuerySet(models.QuerySet):
     def tag_badges(self):
-        """Grants of tag badges, with their definitions, oldest grant first."""
+        """Grants of tag badges, with their definitions, in the order they were
+        granted (by id: grants made in one transaction share their time)."""
         return (
             self.filter(definition__is_tag_badge=True)
             .select_related("definition")
-            .order_by("granted_at", "pk")
+            .order_by("pk")
         )
 
 

@@ -1,7 +1,24 @@
-"""Model fields every app may use."""
+"""Model fields, and the ``Now()`` their database defaults use, for every app."""
 
 from django.db import models
-from django.db.models.functions import Now
+from django.db.models import functions
+
+
+class Now(functions.Now):
+    """Django's ``Now()`` (``statement_timestamp()`` on PostgreSQL), but on
+    SQLite written with six fractional digits, as Django writes the datetimes
+    it sends itself.
+
+    SQLite stores datetimes as text and compares them as text. Django's
+    ``Now()`` there gives ``...:23.260`` (``%f`` has three digits) where Django
+    binds ``...:23.260000``: the same instant would compare as earlier, and
+    keyset pagination on such a column would repeat rows. Use it for every
+    ``db_default``.
+    """
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        template = "STRFTIME('%%%%Y-%%%%m-%%%%d %%%%H:%%%%M:%%%%f000', 'NOW')"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
 class UpdatedAtField(models.DateTimeField):

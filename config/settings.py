@@ -38,8 +38,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    # The platform: the home page's template and the seed_demo command.
-    "config",
+    # The platform: the home page's template, seed_demo, the token cache.
+    "config.apps.PlatformConfig",
 ]
 
 MIDDLEWARE = [
@@ -51,7 +51,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "config.api.errors.ConflictMiddleware",
+    "config.middleware.AtomicWritesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -80,15 +80,23 @@ DATABASES = {
         "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     )
 }
-# Every request runs in one transaction: a request that fails writes nothing.
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Each write request runs in one transaction (a request that fails writes
+# nothing); reads run in autocommit: config.middleware.AtomicWritesMiddleware.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # BEGIN IMMEDIATE: writers queue for SQLite's lock instead of failing with
     # "database is locked" when a read transaction upgrades to a write.
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 else:
+    # Persistent connections; no "SELECT 1" before each request to check one
+    # (a connection that broke fails its request, and Django then replaces it).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Parameters bound by the server, and statements run often prepared there
+    # (planned once per connection). A pooler in transaction mode cannot keep
+    # prepared statements: DB_PREPARED_STATEMENTS=false then.
+    if env.bool("DB_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=5
+        )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -104,7 +112,7 @@ def cache_config(redis_url: str | None) -> dict:
         return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": redis_url,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="backend"),
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
@@ -172,16 +180,23 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
 REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    # JSON in (config/api/parsers.py); JSON out, and the browsable API for people.
+    # JSON in (config/api/parsers.py).
     "DEFAULT_PARSER_CLASSES": ["config.api.parsers.JSONParser"],
     # No OPTIONS introspection: the OpenAPI schema describes every endpoint,
     # and DRF's metadata crashes on PUT actions without a lookup (405 instead).
     "DEFAULT_METADATA_CLASS": None,
-    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.Pagination",
+    # JSON out by orjson, and the browsable API for people.
+    "DEFAULT_RENDERER_CLASSES": [
+        "config.api.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api.negotiation.ContentNegotiation",
+    # Cursors for lists that grow without bound; small lists choose page numbers.
+    "DEFAULT_PAGINATION_CLASS": "config.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -224,6 +239,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Domain settings -----------------------------------------------------------------
+# How long a token's user stays cached (config/api/authentication.py).
+TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=60)
 # How long profile stats stay cached, in Redis and in user_stats_cache (seconds).
 PROFILE_STATS_TTL = env.int("PROFILE_STATS_TTL", default=300)
 

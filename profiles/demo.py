@@ -1,17 +1,21 @@
 """profiles' part of ``manage.py seed_demo`` (config/seeding.py): users with
 taglines and profiles, posts, reactions, highlights, and a staff account.
 
-Rows are bulk-inserted (the services would cost queries per row); what the
-services would do afterwards is done once at the end: the demo users' cached
-stats are cleared.
+Scale N: 20·N users with max(10, 2·N) posts each, reacting to 20·N posts each
+over the last year (scale 50: 1 000 users, 100 000 posts, about a million
+reactions); the first user reacts 30 times as often (a heavy user for the
+benchmarks). Rows are bulk-inserted (the services would cost queries per row);
+what the services would do afterwards is done once at the end: the demo
+users' cached stats are cleared.
 """
 
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db.models import Count
 
-from config.seeding import USERNAME_PREFIX, Demo, batches
+from config.seeding import USERNAME_PREFIX, Demo, batches, bulk_insert
 from profiles.models import (
     Post,
     Reaction,
@@ -23,9 +27,10 @@ from profiles.models import (
 from profiles.stats import stats_invalidate
 
 USERS_PER_SCALE = 20
-POSTS_PER_USER = 10
-REACTIONS_PER_USER = 20
+REACTIONS_PER_SCALE = 20
+HEAVY_REACTOR_FACTOR = 30
 HIGHLIGHTS_PER_USER = 5
+YEAR = timedelta(days=365)
 # Published on purpose: demo accounts (seed_demo refuses to run with DEBUG off).
 PASSWORD = "demo password 2026"  # noqa: S105
 STAFF_USERNAME = f"{USERNAME_PREFIX}admin"
@@ -122,49 +127,70 @@ def _staff(demo: Demo) -> None:
     demo.say(f"Staff account for /admin/: {STAFF_USERNAME} / {password}")
 
 
-def _posts(demo: Demo, users: list[User]) -> list[int]:
+def _posts(demo: Demo, users: list[User]) -> dict[int, object]:
+    """Top each user's posts up to the scale's number; return every demo
+    post's id and creation time."""
+    per_user = max(10, 2 * demo.scale)
     counts = dict(
         Post.objects.filter(author__in=users)
         .values_list("author")
         .annotate(n=Count("pk"))
         .values_list("author", "n")
     )
-    new = [
-        Post(author=user, body=SENTENCES[(i + n) % len(SENTENCES)])
-        for i, user in enumerate(users)
-        for n in range(counts.get(user.pk, 0), POSTS_PER_USER)
-    ]
-    for batch in demo.progress(batches(new), "posts", len(new)):
-        Post.objects.bulk_create(batch)
-    return list(
+    rows = []
+    for user in users:
+        rng = demo.rng(f"posts:{user.username}")
+        created = sorted(demo.now - rng.random() * YEAR for _ in range(per_user))
+        rows += [
+            (user.pk, SENTENCES[n % len(SENTENCES)], created[n])
+            for n in range(counts.get(user.pk, 0), per_user)
+        ]
+    bulk_insert(demo, Post, ["author_id", "body", "created_at"], rows, "posts")
+    return dict(
         Post.objects.filter(author__in=users)
         .order_by("pk")
-        .values_list("pk", flat=True)
+        .values_list("pk", "created_at")
     )
 
 
-def _reactions(demo: Demo, users: list[User], posts: list[int]) -> None:
-    kinds = ReactionKind.values
-    rows = [
-        Reaction(user=user, post_id=post_id, kind=demo.rng.choice(kinds))
-        for user in users
-        for post_id in demo.rng.sample(posts, min(REACTIONS_PER_USER, len(posts)))
-    ]
-    for batch in demo.progress(batches(rows), "reactions", len(rows)):
-        Reaction.objects.bulk_create(batch, ignore_conflicts=True)
+def _reactions(demo: Demo, users: list[User], posts: dict) -> None:
+    """Each user without reactions reacts to posts of the last year, after
+    they were posted; the first user many times more."""
+    reacted = set(
+        Reaction.objects.filter(user__in=users)
+        .values_list("user", flat=True)
+        .distinct()
+    )
+    post_ids, kinds = list(posts), ReactionKind.values
+    rows = []
+    for index, user in enumerate(users):
+        if user.pk in reacted:
+            continue
+        rng = demo.rng(f"reactions:{user.username}")
+        count = REACTIONS_PER_SCALE * demo.scale
+        count *= HEAVY_REACTOR_FACTOR if index == 0 else 1
+        for post_id in rng.sample(post_ids, min(count, len(post_ids))):
+            posted = posts[post_id]
+            when = posted + rng.random() * (demo.now - posted)
+            rows.append((user.pk, post_id, rng.choice(kinds), when))
+    fields = ["user_id", "post_id", "kind", "created_at"]
+    bulk_insert(demo, Reaction, fields, rows, "reactions")
 
 
-def _highlights(demo: Demo, users: list[User], posts: list[int]) -> None:
+def _highlights(demo: Demo, users: list[User], posts: dict) -> None:
     has_some = set(
         UserHighlight.objects.filter(user__in=users).values_list("user", flat=True)
     )
+    post_ids = list(posts)
     rows = [
-        UserHighlight(user=user, post_id=post_id, position=position)
+        (user.pk, post_id, position)
         for user in users
         if user.pk not in has_some
         for position, post_id in enumerate(
-            demo.rng.sample(posts, min(HIGHLIGHTS_PER_USER, len(posts)))
+            demo.rng(f"highlights:{user.username}").sample(
+                post_ids, min(HIGHLIGHTS_PER_USER, len(post_ids))
+            )
         )
     ]
-    for batch in demo.progress(batches(rows), "highlights", len(rows)):
-        UserHighlight.objects.bulk_create(batch)
+    fields = ["user_id", "post_id", "position"]
+    bulk_insert(demo, UserHighlight, fields, rows, "highlights")

@@ -9,17 +9,23 @@ deletes, so the highlight invariants are kept by ``profiles.signals``.
 """
 
 import uuid
+from operator import itemgetter
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import MinValueValidator, RegexValidator, URLValidator
-from django.db import models
-from django.db.models import OuterRef, Q, Subquery, Value
-from django.db.models.functions import UUID4, Lower, Now
+from django.db import connections, models
+from django.db.models import OuterRef, Q, Subquery, TextField, Value
+from django.db.models.aggregates import StringAgg
+from django.db.models.functions import UUID4, Cast, JSONObject, Lower
 
-from config.fields import UpdatedAtField
+from badges.models import BadgeGrant
+from config.api.lean import sql_rows
+from config.fields import Now, UpdatedAtField
 from profiles.fields import TaglineField
+from profiles.sql import REACTED_POSTS_SQL
 
 MAX_HIGHLIGHTS = 128
 REACTED_POSTS_WINDOW = 8192
@@ -37,6 +43,38 @@ class UserQuerySet(models.QuerySet):
         return self.alias(email_lower=Lower("email")).filter(
             email_lower=Lower(Value(email))
         )
+
+    def with_tag_badges_json(self) -> "UserQuerySet":
+        """Annotate ``tag_badges_json``: the user's tag badges as JSON objects
+        ``{"id", "badge", "label", "icon_url_16"}`` (``id`` is the grant's)
+        joined by commas, in no particular order, or None; ``tag_badges``
+        turns it into the API's list. One subquery: a list of users with
+        their badges is one query."""
+        badge = JSONObject(
+            id="pk",
+            badge="definition_id",
+            label="definition__label",
+            icon_url_16="definition__icon_url_16",
+        )
+        grants = (
+            BadgeGrant.objects.filter(user=OuterRef("pk"))
+            .filter(definition__is_tag_badge=True)
+            .order_by()
+            .values("user")
+            .annotate(joined=StringAgg(Cast(badge, TextField()), Value(",")))
+            .values("joined")
+        )
+        return self.annotate(tag_badges_json=Subquery(grants))
+
+
+def tag_badges(joined: str | None) -> list[dict]:
+    """The API's ``tag_badges`` from ``tag_badges_json``: in the order they
+    were granted (``BadgeGrant.objects.tag_badges()``'s order)."""
+    grants = sorted(orjson.loads(f"[{joined or ''}]"), key=itemgetter("id"))
+    return [
+        {"badge": g["badge"], "label": g["label"], "icon_url_16": g["icon_url_16"]}
+        for g in grants
+    ]
 
 
 class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
@@ -146,32 +184,6 @@ class UserProfile(models.Model):
         return f"Profile of {self.user_id}"
 
 
-class PostQuerySet(models.QuerySet):
-    def reacted_by(self, user_id, window: int = REACTED_POSTS_WINDOW):
-        """Posts ``user_id`` reacted to within their last ``window`` reactions,
-        newest reaction first, each annotated with ``reacted_at``.
-
-        The window is read through ``ix_reactions_user_created``.
-        """
-        newest_first = ("-created_at", "-pk")  # pk breaks ties of created_at
-        recent = (
-            Reaction.objects.filter(user_id=user_id)
-            .order_by(*newest_first)
-            .values("post_id")[:window]
-        )
-        latest = Reaction.objects.filter(user_id=user_id, post=OuterRef("pk")).order_by(
-            *newest_first
-        )
-        return (
-            self.filter(pk__in=recent)
-            .annotate(
-                reacted_at=Subquery(latest.values("created_at")[:1]),
-                reaction_id=Subquery(latest.values("pk")[:1]),
-            )
-            .order_by("-reacted_at", "-reaction_id")
-        )
-
-
 class Post(models.Model):
     """A post a user wrote. Minimal: seed 000 assumes this table exists."""
 
@@ -184,13 +196,12 @@ class Post(models.Model):
     body = models.TextField()
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
-    objects = PostQuerySet.as_manager()
-
     class Meta:
         db_table = "posts"
         indexes = [
+            # A user's posts, newest first, page after page (the id breaks ties).
             models.Index(
-                fields=["author", "-created_at"], name="ix_posts_author_created"
+                fields=["author", "-created_at", "-id"], name="ix_posts_author_created"
             ),
             # ?ordering=created_at / -created_at, with the id as tiebreaker.
             models.Index(fields=["-created_at", "-id"], name="ix_posts_created"),
@@ -210,6 +221,55 @@ class ReactionKind(models.TextChoices):
     ANGRY = "angry", "Angry"
 
 
+class ReactionQuerySet(models.QuerySet):
+    def reacted_posts(
+        self,
+        user_id,
+        *,
+        position: tuple | None = None,
+        reverse: bool = False,
+        limit: int = 50,
+        window: int = REACTED_POSTS_WINDOW,
+    ) -> list[dict]:
+        """The lightning tab: posts ``user_id`` (if active) reacted to within
+        their last ``window`` reactions, each once, by the user's newest
+        reaction to it, newest first (oldest first when ``reverse``), after
+        ``position`` (``(reacted_at, reaction_id)``). One query, no COUNT:
+        rows with ``id``, ``body``, ``created_at``, ``author_id``,
+        ``author__username``, ``reacted_at`` and ``reaction_id``."""
+        sql, params = self.reacted_posts_sql(
+            user_id, position=position, reverse=reverse, limit=limit, window=window
+        )
+        created = self.model._meta.get_field("created_at")
+        columns = {
+            "id": Post._meta.pk,
+            "body": Post._meta.get_field("body"),
+            "created_at": created,
+            "author_id": User._meta.pk,
+            "author__username": User._meta.get_field("username"),
+            "reacted_at": created,
+            "reaction_id": self.model._meta.pk,
+        }
+        return sql_rows(sql, params, columns, using=self.db)
+
+    def reacted_posts_sql(
+        self, user_id, *, position, reverse, limit, window
+    ) -> tuple[str, list]:
+        """``reacted_posts``' SQL and parameters (for EXPLAIN)."""
+        connection = connections[self.db]
+        user = User._meta.pk.get_db_prep_value(user_id, connection)
+        params = [user, user, window]
+        after = ""
+        if position is not None:
+            after = "AND (created_at, id) {} (%s, %s)".format(">" if reverse else "<")
+            created = self.model._meta.get_field("created_at")
+            params += [created.get_db_prep_value(position[0], connection), position[1]]
+        sql = REACTED_POSTS_SQL.format(
+            after=after, direction="ASC" if reverse else "DESC"
+        )
+        return sql, [*params, limit]
+
+
 class Reaction(models.Model):
     """One user's reaction of one kind to one post."""
 
@@ -220,17 +280,25 @@ class Reaction(models.Model):
         db_index=False,  # ix_reactions_user_created leads with user_id
     )
     post = models.ForeignKey(
-        Post, on_delete=models.DB_CASCADE, related_name="reactions"
+        Post,
+        on_delete=models.DB_CASCADE,
+        related_name="reactions",
+        db_index=False,  # uq_reactions_post_user_kind leads with post_id
     )
     kind = models.CharField(max_length=16, choices=ReactionKind)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
+    objects = ReactionQuerySet.as_manager()
+
     class Meta:
         db_table = "reactions"
         constraints = [
+            # Led by post_id, not user_id: a user's reactions are found through
+            # ix_reactions_user_created alone (the lightning tab's plan), and
+            # this one serves "reactions to a post" and the cascades.
             models.UniqueConstraint(
-                fields=["user", "post", "kind"],
-                name="uq_reactions_user_post_kind",
+                fields=["post", "user", "kind"],
+                name="uq_reactions_post_user_kind",
                 violation_error_message=REACTION_EXISTS,
             ),
             models.CheckConstraint(

@@ -8,7 +8,9 @@ import threading
 import pytest
 import redis
 from django.contrib.auth.models import Group
-from django.db import connection, connections, transaction
+from django.core.signals import request_finished, request_started
+from django.db import connection, connections, models, transaction
+from django.db.models import query
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -20,6 +22,26 @@ from tests.profiles.factories import UserFactory, every_profiles_table
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_lazy_loads_in_the_api():
+    """While the suite's requests under /api/ run, an instance's unloaded field
+    or relation raises instead of costing a query (Django's FETCH_RAISE): an
+    N+1 on an API path fails its test."""
+
+    def start(sender, environ, **kwargs):
+        if environ.get("PATH_INFO", "").startswith("/api/"):
+            query.DEFAULT_FETCH_MODE = models.FETCH_RAISE
+
+    def finish(sender, **kwargs):
+        query.DEFAULT_FETCH_MODE = models.FETCH_ONE
+
+    request_started.connect(start)
+    request_finished.connect(finish)
+    yield
+    request_started.disconnect(start)
+    request_finished.disconnect(finish)
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ from badges.api.serializers import (
     BadgeGrantSerializer,
 )
 from badges.models import BadgeDefinition, BadgeGrant
+from config.api.pagination import PageNumberPagination
 from config.api.permissions import ReadOnlyOrModelPermissions
 
 
@@ -20,6 +21,7 @@ class BadgeDefinitionViewSet(viewsets.ModelViewSet):
 
     queryset = BadgeDefinition.objects.all()
     permission_classes = [ReadOnlyOrModelPermissions]
+    pagination_class = PageNumberPagination  # a few dozen at most
     lookup_field = "badge"
     filterset_class = BadgeDefinitionFilter
     ordering_fields = ["badge"]

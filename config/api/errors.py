@@ -3,7 +3,7 @@
 ``exception_handler`` (settings' ``EXCEPTION_HANDLER``) turns DRF's and
 Django's exceptions into the body README.md documents. When Django answers
 instead of DRF, requests under ``/api/`` get the same body: from
-``ConflictMiddleware`` for a constraint violation at COMMIT, and from the
+``config.middleware`` for a constraint violation at COMMIT, and from the
 ``handler*`` views (``config/urls.py``) for an unhandled exception (500) or a
 request refused before any view (400).
 """
@@ -227,29 +227,6 @@ def exception_handler(exc, context):
 
 def _is_api(request) -> bool:
     return request.path.startswith("/api/")
-
-
-class ConflictMiddleware:
-    """The 409 for a foreign key (or unique) violation found at COMMIT.
-
-    Foreign keys are ``DEFERRABLE INITIALLY DEFERRED`` (Django's default), so
-    a reference to a row another request deleted meanwhile fails when the
-    request's transaction commits (``ATOMIC_REQUESTS``), after DRF has
-    answered; the error reaches Django's middleware instead.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        return self.get_response(request)
-
-    def process_exception(self, request, exception):
-        if _is_api(request) and isinstance(exception, IntegrityError):
-            conflict = integrity_conflict(exception)
-            if conflict is not None:
-                return JsonResponse(error_body(conflict), status=conflict.status_code)
-        return None
 
 
 def _json_error(status: int, code: str, detail: str) -> JsonResponse:

@@ -38,6 +38,14 @@ class FilterSet(django_filters.FilterSet):
     List foreign keys in ``Meta.fields`` by their column name (``user_id``).
     """
 
+    def get_form_class(self):
+        """django-filter builds this form class anew for every request; its
+        fields do not depend on the request here, so it is built once."""
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     @classmethod
     def filter_for_field(cls, field, field_name, lookup_expr=None):
         if isinstance(field, models.ForeignKey) and lookup_expr in (None, "exact"):
@@ -54,7 +62,7 @@ class FilterSet(django_filters.FilterSet):
 class OrderingFilter(filters.OrderingFilter):
     """DRF's ordering filter, but an unknown field is a 400, not silently
     ignored, and rows that tie are ordered by their key, in the direction of
-    the last term: ``?ordering=-created_at`` is ``-created_at, -pk``, so pages
+    the last term: ``?ordering=-created_at`` is ``-created_at, -id``, so pages
     never overlap or skip a row.
 
     Each viewset lists its ``ordering_fields``: only indexed columns (with the
@@ -63,12 +71,11 @@ class OrderingFilter(filters.OrderingFilter):
 
     def get_ordering(self, request, queryset, view):
         ordering = super().get_ordering(request, queryset, view)
-        if not ordering or ordering[-1].lstrip("-") in (
-            "pk",
-            queryset.model._meta.pk.name,
-        ):
+        key = queryset.model._meta.pk
+        if not ordering or ordering[-1].lstrip("-") in ("pk", key.name, key.attname):
             return ordering
-        return [*ordering, "-pk" if ordering[-1].startswith("-") else "pk"]
+        last_descending = ordering[-1].startswith("-")
+        return [*ordering, f"-{key.attname}" if last_descending else key.attname]
 
     def remove_invalid_fields(self, queryset, fields, view, request):
         valid = super().remove_invalid_fields(queryset, fields, view, request)

@@ -2,7 +2,6 @@
 root, the token endpoint and the JSON 404 for unknown ``/api/`` paths."""
 
 from django.contrib.auth import get_user_model
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -12,29 +11,70 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.lean import Shape
 from config.api.parsers import JSONParser
 from config.api.serializers import StrictInputMixin
 from config.api.throttling import PasswordThrottle
+
+
+class LeanListMixin:
+    """``list()`` (and ``retrieve()`` with ``LeanRetrieveMixin``) on the lean
+    read path: only the columns ``shape`` names (and those the allowed
+    orderings need) are fetched, with ``.values()``, and each row becomes the
+    response's dict without DRF's serializer (config/api/lean.py).
+    ``serializer_class`` still documents the response; a test checks the two
+    agree.
+
+    The view's class-level ``queryset`` (annotations and all) is turned into
+    its ``.values()`` queryset once per class, as DRF builds ``queryset``
+    once: a request only filters, orders and slices a clone of it.
+    """
+
+    shape: Shape
+
+    @classmethod
+    def lean_queryset(cls):
+        if "_lean_queryset" not in cls.__dict__:
+            key = cls.queryset.model._meta.pk.attname
+            ordering = getattr(cls, "ordering_fields", None) or []
+            columns = [*cls.shape.columns, *ordering, key]
+            cls._lean_queryset = cls.queryset.values(*dict.fromkeys(columns))
+        return cls._lean_queryset.all()
+
+    def list(self, request, *args, **kwargs):
+        rows = self.filter_queryset(self.lean_queryset())
+        page = self.paginate_queryset(rows)
+        if page is None:
+            return self.shape.response(rows)
+        return self.get_paginated_response([self.shape.build(row) for row in page])
+
+
+class LeanRetrieveMixin(LeanListMixin):
+    """``retrieve()`` on the lean path, for views whose object permissions let
+    every reader read (it has no instance to check them on)."""
+
+    def retrieve(self, request, *args, **kwargs):
+        key = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        rows = self.lean_queryset().filter(**{self.lookup_field: key})
+        row = next(iter(rows[:1]), None)
+        if row is None:
+            raise NotFound
+        return Response(self.shape.build(row))
 
 
 class UserScopedListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """A list nested under ``users/<uuid:user_id>/``; 404 for an unknown or
     inactive user.
 
-    Subclasses set ``queryset`` (its model documents the schema) and build the
-    rows from the user in ``get_user_queryset``.
+    A subclass filters its rows on the user being active, so rows prove the
+    user is there; only an empty list costs a second query, to tell "nothing
+    yet" from "no such user" (``user_or_404``).
     """
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation
-            return self.queryset
-        user = get_object_or_404(
-            get_user_model(), pk=self.kwargs["user_id"], is_active=True
-        )
-        return self.get_user_queryset(user)
-
-    def get_user_queryset(self, user):
-        raise NotImplementedError
+    def user_or_404(self) -> None:
+        users = get_user_model().objects.filter(pk=self.kwargs["user_id"])
+        if not users.filter(is_active=True).exists():
+            raise NotFound("No such user.")
 
 
 class TokenSerializer(StrictInputMixin, AuthTokenSerializer):

@@ -2,6 +2,7 @@ from django.contrib.auth import password_validation
 from rest_framework import serializers
 
 from badges.api.serializers import TagBadgeSerializer
+from config.api.lean import Convert, Optional, Shape
 from config.api.serializers import ModelSerializer, Serializer
 from profiles.models import (
     MAX_HIGHLIGHTS,
@@ -11,6 +12,7 @@ from profiles.models import (
     UserHighlight,
     UserProfile,
     UserStatsCache,
+    tag_badges,
 )
 from profiles.validators import TAGLINE_MAX_LENGTH, clean_tagline
 
@@ -204,7 +206,8 @@ class HighlightSerializer(ModelSerializer):
 
 class HighlightCreateSerializer(Serializer):
     post_id = serializers.PrimaryKeyRelatedField(
-        queryset=Post.objects.all(), source="post"
+        queryset=Post.objects.select_related("author"),  # HighlightSerializer's
+        source="post",
     )
 
 
@@ -231,3 +234,51 @@ class UserStatsCacheSerializer(ModelSerializer):
         model = UserStatsCache
         fields = ["user_id", "stats_json", "computed_at", "expires_at"]
         read_only_fields = fields
+
+
+# --- the lean read path's shapes (config/api/lean.py) --------------------------------
+# Each is the output of the serializer named beside it, from .values() rows;
+# tests/profiles/test_api.py compares the two.
+
+
+def _post(prefix: str = "") -> dict:
+    """``PostSerializer``'s shape, from columns under ``prefix``."""
+    return {
+        "id": f"{prefix}id",
+        "author": {"id": f"{prefix}author_id", "username": f"{prefix}author__username"},
+        "body": f"{prefix}body",
+        "created_at": f"{prefix}created_at",
+    }
+
+
+POST = Shape(_post())  # PostSerializer
+REACTED_POST = Shape({**_post(), "reacted_at": "reacted_at"})  # ReactedPostSerializer
+HIGHLIGHT = Shape(  # HighlightSerializer
+    {"position": "position", "post": _post("post__"), "created_at": "created_at"}
+)
+_TAG_BADGES = Convert("tag_badges_json", tag_badges)
+PUBLIC_USER = Shape(  # PublicUserSerializer, from User.objects.with_tag_badges_json()
+    {
+        "id": "id",
+        "username": "username",
+        "tagline": "tagline",
+        "profile": Optional(
+            "profile__user", {f: f"profile__{f}" for f in PUBLIC_PROFILE_FIELDS}
+        ),
+        "tag_badges": _TAG_BADGES,
+    }
+)
+ME = Shape(  # MeSerializer, from User.objects.with_tag_badges_json()
+    {
+        "id": "id",
+        "username": "username",
+        "email": "email",
+        "tagline": "tagline",
+        "created_at": "created_at",
+        "profile": Optional(
+            "profile__user",
+            {f: f"profile__{f}" for f in UserProfileSerializer.Meta.fields},
+        ),
+        "tag_badges": _TAG_BADGES,
+    }
+)

@@ -1,4 +1,3 @@
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.authtoken.models import Token
@@ -6,13 +5,17 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from badges.models import BadgeGrant
 from config.api.permissions import IsOwnerOrReadOnly
 from config.api.throttling import PasswordThrottle
-from config.api.views import UserScopedListViewSet
+from config.api.views import LeanListMixin, LeanRetrieveMixin, UserScopedListViewSet
 from profiles import services, stats
 from profiles.api.filters import PostFilter, ReactionFilter, UserFilter
 from profiles.api.serializers import (
+    HIGHLIGHT,
+    ME,
+    POST,
+    PUBLIC_USER,
+    REACTED_POST,
     HighlightCreateSerializer,
     HighlightOrderSerializer,
     HighlightSerializer,
@@ -34,17 +37,6 @@ from profiles.models import (
     UserProfile,
     UserStatsCache,
 )
-
-
-def with_tag_badges(users):
-    """What ``PublicUserSerializer`` and ``MeSerializer`` read, in two queries."""
-    return users.select_related("profile").prefetch_related(
-        Prefetch(
-            "badge_grants",
-            queryset=BadgeGrant.objects.tag_badges(),
-            to_attr="tag_badge_grants",
-        )
-    )
 
 
 class RegisterView(generics.GenericAPIView):
@@ -69,40 +61,47 @@ class RegisterView(generics.GenericAPIView):
         )
 
 
-class UserViewSet(viewsets.ReadOnlyModelViewSet):
+class UserViewSet(LeanRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     """Active users, with their public fields only."""
 
+    queryset = User.objects.filter(is_active=True).with_tag_badges_json()
     serializer_class = PublicUserSerializer
+    shape = PUBLIC_USER
     filterset_class = UserFilter
     lookup_url_kwarg = "user_id"
     ordering_fields = ["username"]
     ordering = ["username"]
-
-    def get_queryset(self):
-        users = User.objects.filter(is_active=True)
-        if self.action == "stats":
-            return users
-        return with_tag_badges(users)
 
     @extend_schema(responses=StatsSerializer, filters=False)
     @action(detail=True, filter_backends=[], pagination_class=None)
     def stats(self, request, user_id=None):
         """Counts of the user's posts, reactions given and received, highlights
         and badges; cached for ``PROFILE_STATS_TTL`` seconds."""
-        user = self.get_object()
-        return Response(StatsSerializer(stats.stats_get(user.pk)).data)
+        if not User.objects.filter(pk=user_id, is_active=True).exists():
+            raise NotFound("No such user.")
+        # stats_get's dict is StatsSerializer's output already (the renderer
+        # formats its dates); a test compares the two.
+        return Response(stats.stats_get(user_id))
 
 
 class UserHighlightViewSet(UserScopedListViewSet):
-    """A user's highlighted posts, in their order."""
+    """A user's highlighted posts, in their order: all of them (at most 128),
+    not paginated."""
 
     queryset = UserHighlight.objects.none()
     serializer_class = HighlightSerializer
-    ordering_fields = ["position"]
-    ordering = ["position"]
+    pagination_class = None
+    filter_backends = []
 
-    def get_user_queryset(self, user):
-        return user.highlights.select_related("post__author")
+    def list(self, request, user_id):
+        rows = list(
+            UserHighlight.objects.filter(user_id=user_id, user__is_active=True)
+            .order_by("position")
+            .values(*HIGHLIGHT.columns)
+        )
+        if not rows:
+            self.user_or_404()
+        return HIGHLIGHT.response(rows)
 
 
 class ReactedPostViewSet(UserScopedListViewSet):
@@ -113,8 +112,18 @@ class ReactedPostViewSet(UserScopedListViewSet):
     serializer_class = ReactedPostSerializer
     filter_backends = []
 
-    def get_user_queryset(self, user):
-        return Post.objects.reacted_by(user.pk).select_related("author")
+    def list(self, request, user_id):
+        def fetch(position, reverse, limit):
+            return Reaction.objects.reacted_posts(
+                user_id, position=position, reverse=reverse, limit=limit
+            )
+
+        rows = self.paginator.paginate_rows(
+            fetch, ["-reacted_at", "-reaction_id"], request
+        )
+        if not rows:
+            self.user_or_404()
+        return self.get_paginated_response([REACTED_POST.build(row) for row in rows])
 
 
 class MeViewSet(viewsets.GenericViewSet):
@@ -122,18 +131,18 @@ class MeViewSet(viewsets.GenericViewSet):
 
     serializer_class = MeSerializer
 
-    def get_object(self):
-        return with_tag_badges(User.objects.filter(pk=self.request.user.pk)).get()
+    def me(self) -> Response:
+        users = User.objects.filter(pk=self.request.user.pk).with_tag_badges_json()
+        return Response(ME.build(users.values(*ME.columns).get()))
 
     def retrieve(self, request):
-        return Response(self.get_serializer(self.get_object()).data)
+        return self.me()
 
     def partial_update(self, request):
-        user = self.get_object()
-        serializer = self.get_serializer(user, data=request.data, partial=True)
+        serializer = self.get_serializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.profile_update(user=user, **serializer.validated_data)
-        return Response(self.get_serializer(self.get_object()).data)
+        services.profile_update(user=request.user, **serializer.validated_data)
+        return self.me()
 
 
 class MyHighlightViewSet(
@@ -146,14 +155,14 @@ class MyHighlightViewSet(
 
     serializer_class = HighlightSerializer
     lookup_field = "post_id"
+    pagination_class = None
     filter_backends = []
 
     def get_queryset(self):
-        return (
-            UserHighlight.objects.filter(user=self.request.user)
-            .select_related("post__author")
-            .order_by("position")
-        )
+        return UserHighlight.objects.filter(user=self.request.user).order_by("position")
+
+    def list(self, request):
+        return HIGHLIGHT.response(self.get_queryset().values(*HIGHLIGHT.columns))
 
     @extend_schema(request=HighlightCreateSerializer, responses=HighlightSerializer)
     def create(self, request):
@@ -187,17 +196,19 @@ class MyHighlightViewSet(
         return Response(self.get_serializer(highlights, many=True).data)
 
 
-class PostViewSet(viewsets.ModelViewSet):
-    """Posts. Anyone signed in reads; only the author edits or deletes."""
+class PostViewSet(LeanListMixin, viewsets.ModelViewSet):
+    """Posts, newest first. Anyone signed in reads; only the author edits or
+    deletes."""
 
     queryset = Post.objects.select_related("author")
     serializer_class = PostSerializer
+    shape = POST
     permission_classes = [permissions.IsAuthenticated, IsOwnerOrReadOnly]
     owner_field = "author_id"
     lookup_url_kwarg = "post_id"
     filterset_class = PostFilter
     ordering_fields = ["id", "created_at"]
-    ordering = ["-id"]
+    ordering = ["-created_at"]
 
     def perform_create(self, serializer):
         serializer.instance = services.post_create(

@@ -183,10 +183,6 @@ def test_page_size_is_bounded(api_client, settings):
     assert len(default["results"]) == settings.REST_FRAMEWORK["PAGE_SIZE"]
 
 
-def test_page_out_of_range_is_a_404(api_client):
-    assert_error(api_client.get("/api/profiles/users/?page=99"), 404, "not_found")
-
-
 def test_ordering_on_an_indexed_column(api_client):
     UserFactory(username="b")
     UserFactory(username="a")
@@ -235,6 +231,7 @@ def test_a_foreign_key_filter_costs_no_query_of_its_own(api_client, user):
     from tests.helpers import get_counting_queries
 
     PostFactory(author=user)
+    api_client.get("/api/profiles/posts/")  # the token is cached from now on
     _, unfiltered = get_counting_queries(api_client, "/api/profiles/posts/")
     _, filtered = get_counting_queries(
         api_client, f"/api/profiles/posts/?author_id={user.pk}"

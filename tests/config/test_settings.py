@@ -78,7 +78,7 @@ def test_database_url_and_redis_url_select_postgresql_and_redis():
     )
     assert out.split()[:2] == [
         "django.db.backends.postgresql",
-        "django.core.cache.backends.redis.RedisCache",
+        "config.cache.RedisCache",
     ]
 
 

@@ -133,21 +133,38 @@ def analyze(table: str) -> None:
         cursor.execute(f"ANALYZE {table}")
 
 
+def explain(sql: str, params: list) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
 def test_reacted_posts_query_uses_the_seed_index(postgresql, user):
     """The window of reactions is read through ix_reactions_user_created (with
     enough rows that a plan without it would be chosen if the index did not
-    fit)."""
-    others = UserFactory.create_batch(20)
-    posts = PostFactory.create_batch(50)
+    fit), for a user with few reactions and for one with many."""
+    others = UserFactory.create_batch(40)
+    posts = PostFactory.create_batch(300)
     Reaction.objects.bulk_create(
-        Reaction(user=someone, post=post, kind=kind)
+        Reaction(user=someone, post=post, kind="like")
         for someone in [user, *others]
+        for post in posts[: 10 if someone is user else 300]
+    )
+    heavy = others[0]
+    Reaction.objects.bulk_create(
+        Reaction(user=heavy, post=post, kind=kind)
         for post in posts
-        for kind in ("like", "love", "wow")
+        for kind in ("love", "wow", "sad")
     )
     analyze("reactions")
-    plan = Post.objects.reacted_by(user.pk).explain()
-    assert "ix_reactions_user_created" in plan, plan
+    for someone in (user, heavy):
+        plan = explain(
+            *Reaction.objects.reacted_posts_sql(
+                someone.pk, position=None, reverse=False, limit=51, window=8192
+            )
+        )
+        assert "ix_reactions_user_created" in plan, plan
+        assert "Seq Scan on reactions" not in plan, plan
 
 
 def test_posts_ordered_by_creation_read_the_index(postgresql, user):

@@ -1,0 +1,493 @@
+"""The read benchmark: the project against a bare WSGI + psycopg baseline.
+
+    bench/run [--scale 50] [--rounds 3] [--duration 10] [--server gunicorn]
+
+1. PostgreSQL database ``bench_s<scale>``: created, migrated and filled by
+   ``seed_demo --scale`` when missing (scale 50: 1 000 users, 100 000 posts,
+   1 029 000 reactions), reused otherwise (seed_demo adds nothing then).
+2. The project (DEBUG off, Redis on, persistent connections) and
+   ``bench/raw_app.py`` each under the same production server, workers and
+   settings, on 127.0.0.1; both are checked to answer the same bodies.
+3. EXPLAIN ANALYZE of the lightning tab for a typical and the heaviest user.
+4. Interleaved rounds: for each read, wrk against the project, then against
+   the baseline; req/s, p50, p99, and the CPU per request of the server's
+   processes and of PostgreSQL (from /proc). pgbench replays the baseline's SQL.
+5. The table, printed and written to docs/benchmarks.md (unless --smoke).
+
+``--smoke`` (CI): scale 1, one short round, the checks of 2 and 3; it fails
+when a body differs or a read is not a 200. Speed is not judged there.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PG = "postgres://postgres@127.0.0.1:5432"
+REDIS = "redis://127.0.0.1:6379/2"
+TICK = 1000 / os.sysconf("SC_CLK_TCK")  # ms per clock tick
+WRK = ["wrk", "-t2", "-c16", "--latency"]
+TARGET = 0.6  # the project's req/s at least this share of the baseline's
+
+
+def sh(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(args, check=True, text=True, capture_output=True, **kwargs)
+
+
+def ensure_tools() -> None:
+    """PostgreSQL and Redis running, wrk and pgbench installed."""
+    if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode:
+        version = os.listdir("/etc/postgresql")[0]
+        sh("pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "start")
+    if subprocess.run(["redis-cli", "ping"], capture_output=True).returncode:
+        sh(
+            "redis-server",
+            "--daemonize",
+            "yes",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "6379",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        )
+    if not shutil.which("wrk"):
+        print("installing wrk (Debian package)")
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True
+        )
+    for _ in range(30):
+        ready = subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1"]).returncode == 0
+        if (
+            ready
+            and subprocess.run(["redis-cli", "ping"], capture_output=True).returncode
+            == 0
+        ):
+            return
+        time.sleep(1)
+    raise SystemExit("PostgreSQL or Redis did not start")
+
+
+def manage(env: dict, *args) -> str:
+    return sh(PYTHON, "manage.py", *args, cwd=ROOT, env=env).stdout
+
+
+def prepare_database(scale: int, env: dict) -> None:
+    name = f"bench_s{scale}"
+    exists = sh(
+        "psql",
+        "-h",
+        "127.0.0.1",
+        "-U",
+        "postgres",
+        "-Atc",
+        f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
+    ).stdout.strip()
+    if not exists:
+        sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f"CREATE DATABASE {name}")
+    started = time.monotonic()
+    manage(env, "migrate", "--noinput", "-v", "0")
+    manage(env, "seed_demo", "--scale", str(scale), "--force")
+    sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-d", name, "-c", "VACUUM ANALYZE")
+    print(f"database {name} ready in {time.monotonic() - started:.0f} s")
+
+
+SAMPLE = """
+import json
+from profiles.models import Post, Reaction, User
+from rest_framework.authtoken.models import Token
+users = User.objects.filter(username__startswith="demo-user-").order_by("username")
+heavy, typical = users.first(), users[users.count() // 2]
+token, _ = Token.objects.get_or_create(user=users[1])
+print(json.dumps({
+    "token": token.key, "heavy": str(heavy.pk), "typical": str(typical.pk),
+    "reactions": {str(u.pk): u.reactions.count() for u in (heavy, typical)},
+    "rows": {"users": User.objects.count(), "posts": Post.objects.count(),
+             "reactions": Reaction.objects.count()},
+}))
+"""
+
+
+def sample(env: dict) -> dict:
+    out = manage(env, "shell", "-c", SAMPLE)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def server_command(server: str, app: str, port: int, workers: int) -> list[str]:
+    bind = f"127.0.0.1:{port}"
+    if server == "gunicorn":
+        return [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            app,
+            "-w",
+            str(workers),
+            "-b",
+            bind,
+            "--log-level",
+            "warning",
+        ]
+    if server == "granian":
+        return [
+            PYTHON,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--workers",
+            str(workers),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            app,
+        ]
+    raise SystemExit(f"unknown server {server}")
+
+
+class Server:
+    """A server process group started for the run, stopped at the end."""
+
+    def __init__(self, command: list[str], env: dict, port: int):
+        self.port = port
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/", timeout=1)
+                return
+            except OSError as error:
+                if getattr(error, "code", None):  # an HTTP answer: it is up
+                    return
+                if self.process.poll() is not None:
+                    error = self.process.stderr.read()
+                    raise SystemExit(f"server died: {error}") from None
+                time.sleep(0.1)
+        raise SystemExit(f"server on {port} did not start")
+
+    def pids(self) -> list[int]:
+        found = sh("pgrep", "-g", str(self.process.pid)).stdout.split()
+        return [int(pid) for pid in found]
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(10)
+
+
+def cpu_ticks(pids) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total
+
+
+def postgres_pids() -> list[int]:
+    return [int(pid) for pid in sh("pgrep", "-u", "postgres").stdout.split()]
+
+
+def get(port: int, path: str, token: str):
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Token {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status, json.loads(response.read())
+
+
+def same_bodies(project: int, raw: int, path: str, token: str) -> None:
+    status, ours = get(project, path, token)
+    raw_status, theirs = get(raw, path, token)
+    normalise = lambda body: json.loads(  # noqa: E731
+        json.dumps(body)
+        .replace(f"127.0.0.1:{project}", "HOST")
+        .replace(f"127.0.0.1:{raw}", "HOST")
+    )
+    if (status, raw_status) != (200, 200) or normalise(ours) != normalise(theirs):
+        ours, theirs = json.dumps(ours)[:400], json.dumps(theirs)[:400]
+        raise SystemExit(
+            f"{path}: the project and the baseline differ:\n{ours}\n{theirs}"
+        )
+
+
+LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
+
+
+def wrk(port: int, path: str, token: str, duration: int) -> dict:
+    out = sh(
+        *WRK,
+        f"-d{duration}s",
+        "-H",
+        f"Authorization: Token {token}",
+        f"http://127.0.0.1:{port}{path}",
+    ).stdout
+    scale = {"us": 0.001, "ms": 1, "s": 1000}
+    latency = {p: float(v) * scale[u] for p, v, u in LATENCY.findall(out)}
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    if "Non-2xx" in out:
+        raise SystemExit(f"{path} on {port}: non-2xx answers:\n{out}")
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "requests": requests,
+        "p50": latency["50"],
+        "p99": latency["99"],
+    }
+
+
+def measure(server: Server, path: str, token: str, duration: int) -> dict:
+    pg_before = cpu_ticks(postgres_pids())
+    app_before = cpu_ticks(server.pids())
+    result = wrk(server.port, path, token, duration)
+    app_ms = (cpu_ticks(server.pids()) - app_before) * TICK / result["requests"]
+    pg_ms = (cpu_ticks(postgres_pids()) - pg_before) * TICK / result["requests"]
+    return {**result, "app_cpu": app_ms, "pg_cpu": pg_ms}
+
+
+def pgbench(database: str, sql: str, duration: int) -> float:
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write(sql + ";\n")
+        script.flush()
+        out = sh(
+            "pgbench",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-n",
+            "-c",
+            "16",
+            "-j",
+            "2",
+            "-T",
+            str(duration),
+            "-f",
+            script.name,
+            database,
+        ).stdout
+    return float(re.search(r"tps = ([\d.]+)", out).group(1))
+
+
+def literal(value) -> str:
+    return str(value) if isinstance(value, int) else f"'{value}'"
+
+
+def explain_lightning(env: dict, ids: dict) -> list[str]:
+    code = (
+        "import json\n"
+        "from django.db import connection\n"
+        "from profiles.models import Reaction\n"
+        f"for user in {json.dumps([ids['typical'], ids['heavy']])}:\n"
+        "    sql, params = Reaction.objects.reacted_posts_sql(user, position=None,"
+        " reverse=False, limit=51, window=8192)\n"
+        "    with connection.cursor() as c:\n"
+        "        c.execute('EXPLAIN (ANALYZE, BUFFERS) ' + sql, params)\n"
+        "        plan = [r[0] for r in c.fetchall()]\n"
+        "    print(json.dumps(plan))\n"
+    )
+    return [
+        json.loads(line)
+        for line in manage(env, "shell", "-c", code).splitlines()
+        if line.startswith("[")
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "granian"])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--smoke", action="store_true", help="CI: small, checks only")
+    args = parser.parse_args()
+    if args.smoke:
+        args.scale, args.rounds, args.duration = 1, 1, 1
+
+    ensure_tools()
+    database = f"bench_s{args.scale}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{PG}/{database}",
+        "REDIS_URL": REDIS,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+        "CACHE_KEY_PREFIX": "bench",
+        "PYTHONPATH": str(ROOT),
+    }
+    prepare_database(args.scale, env)
+    ids = sample(env)
+    token, typical, heavy = ids["token"], ids["typical"], ids["heavy"]
+    reads = {
+        "lightning tab, typical user": (
+            f"/api/profiles/users/{typical}/reacted-posts/",
+            "reacted_posts",
+            [typical, typical, 8192, 51],
+        ),
+        "lightning tab, heaviest user": (
+            f"/api/profiles/users/{heavy}/reacted-posts/",
+            "reacted_posts",
+            [heavy, heavy, 8192, 51],
+        ),
+        "a user's posts": (
+            f"/api/profiles/posts/?author_id={typical}",
+            "posts",
+            [typical, 51],
+        ),
+        "users list": ("/api/profiles/users/", "users", [51]),
+        "a user's highlights": (
+            f"/api/profiles/users/{typical}/highlights/",
+            "highlights",
+            [typical],
+        ),
+        "stats (Redis hit)": (
+            f"/api/profiles/users/{typical}/stats/",
+            "stats",
+            [typical],
+        ),
+    }
+
+    sys.path.insert(0, str(ROOT))
+    from bench.raw_app import SQL
+
+    project = Server(
+        server_command(args.server, "config.wsgi:application", 8801, args.workers),
+        env,
+        8801,
+    )
+    raw = Server(
+        server_command(args.server, "bench.raw_app:app", 8802, args.workers), env, 8802
+    )
+    try:
+        for path, _, _ in reads.values():
+            get(project.port, path, token)  # warm: stats cached, token cached
+            same_bodies(project.port, raw.port, path, token)
+        print("the project and the baseline answer the same bodies")
+        plans = explain_lightning(env, ids)
+        for plan in plans if not args.smoke else ():  # tiny tables: seq scans
+            if not any("ix_reactions_user_created" in line for line in plan):
+                raise SystemExit("the lightning tab does not read its index")
+        if args.smoke:
+            for path, _, _ in reads.values():
+                wrk(project.port, path, token, 1)
+            print("smoke: every read answered 200 under load")
+            return
+        results = {name: {"project": [], "raw": []} for name in reads}
+        for round_ in range(args.rounds):
+            for name, (path, _, _) in reads.items():
+                for target, server in (("project", project), ("raw", raw)):
+                    results[name][target].append(
+                        measure(server, path, token, args.duration)
+                    )
+            print(f"round {round_ + 1} of {args.rounds} done")
+    finally:
+        project.stop()
+        raw.stop()
+    tps = {
+        name: pgbench(
+            database, SQL[key] % tuple(literal(p) for p in params), args.duration
+        )
+        for name, (_, key, params) in reads.items()
+    }
+    report(args, ids, results, tps, plans)
+
+
+def median(runs: list[dict], key: str) -> float:
+    return statistics.median(run[key] for run in runs)
+
+
+def execution_ms(plan: list[str]) -> float:
+    return float(re.search(r"Execution Time: ([\d.]+) ms", "\n".join(plan)).group(1))
+
+
+def report(args, ids, results, tps, plans) -> None:
+    header = (
+        "| read (50 rows) | project req/s | baseline req/s | ratio | p50 / p99 ms "
+        "(project) | p50 / p99 ms (baseline) | app CPU ms/req (project / "
+        "baseline) | PostgreSQL CPU ms/req (project / baseline) | pgbench tps |"
+    )
+    lines = [header, "|" + "---|" * 9]
+    short = []
+    for name, runs in results.items():
+        ours, theirs = runs["project"], runs["raw"]
+        ratio = median(ours, "rps") / median(theirs, "rps")
+        if ratio < TARGET:
+            short.append(f"{name} ({ratio:.2f}x)")
+        lines.append(
+            f"| {name} | {median(ours, 'rps'):.0f} | {median(theirs, 'rps'):.0f} | "
+            f"{ratio:.2f}x | {median(ours, 'p50'):.1f} / {median(ours, 'p99'):.1f} | "
+            f"{median(theirs, 'p50'):.1f} / {median(theirs, 'p99'):.1f} | "
+            f"{median(ours, 'app_cpu'):.2f} / {median(theirs, 'app_cpu'):.2f} | "
+            f"{median(ours, 'pg_cpu'):.2f} / {median(theirs, 'pg_cpu'):.2f} | "
+            f"{tps[name]:.0f} |"
+        )
+    table = "\n".join(lines)
+    print(table)
+    print("short of the target:", ", ".join(short) or "none")
+    machine = (
+        f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB; "
+        f"Python {platform.python_version()}; "
+        + sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-Atc", "SHOW server_version")
+        .stdout.strip()
+        .join(["PostgreSQL ", ""])
+    )
+    lightning = ", ".join(
+        f"{who}: {execution_ms(plan):.1f} ms"
+        for who, plan in zip(("typical user", "heaviest user"), plans, strict=True)
+    )
+    results_md = (
+        f"Run of {time.strftime('%Y-%m-%d')}: `bench/run --scale {args.scale} "
+        f"--rounds {args.rounds} --duration {args.duration} --server {args.server}"
+        f" --workers {args.workers}`.\n\n"
+        f"- Machine: {machine}.\n"
+        f"- Data: {ids['rows']['users']} users, {ids['rows']['posts']} posts, "
+        f"{ids['rows']['reactions']} reactions; typical user "
+        f"{ids['reactions'][ids['typical']]} reactions, heaviest "
+        f"{ids['reactions'][ids['heavy']]}.\n"
+        f"- Servers: {args.server}, {args.workers} workers each, on 127.0.0.1; "
+        f"wrk {' '.join(WRK[1:])} -d{args.duration}s; medians of {args.rounds} "
+        "interleaved rounds.\n"
+        f"- Lightning tab statement (EXPLAIN ANALYZE): {lightning}.\n\n"
+        f"{table}\n\nShort of {TARGET}x the baseline: {', '.join(short) or 'none'}.\n"
+    )
+    doc = ROOT / "docs" / "benchmarks.md"
+    start, end = "<!-- bench/run results -->", "<!-- /bench/run results -->"
+    text = doc.read_text()
+    before, _, rest = text.partition(start)
+    _, _, after = rest.partition(end)
+    doc.write_text(f"{before}{start}\n{results_md}{end}{after}")
+    print(f"written to {doc.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
