@@ -86,8 +86,11 @@ def manage(env: dict, *args) -> str:
     return sh(PYTHON, "manage.py", *args, cwd=ROOT, env=env).stdout
 
 
-def prepare_database(scale: int, env: dict) -> None:
+def prepare_database(scale: int, env: dict, fresh: bool) -> None:
     name = f"bench_s{scale}"
+    if fresh:
+        sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-c",
+           f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # fmt: skip
     exists = sh(
         "psql",
         "-h",
@@ -325,6 +328,7 @@ def main() -> None:
     parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "granian"])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--smoke", action="store_true", help="CI: small, checks only")
+    parser.add_argument("--fresh", action="store_true", help="recreate the database")
     args = parser.parse_args()
     if args.smoke:
         args.scale, args.rounds, args.duration = 1, 1, 1
@@ -344,7 +348,7 @@ def main() -> None:
         "CACHE_KEY_PREFIX": "bench",
         "PYTHONPATH": str(ROOT),
     }
-    prepare_database(args.scale, env)
+    prepare_database(args.scale, env, args.fresh)
     ids = sample(env)
     token, typical, heavy = ids["token"], ids["typical"], ids["heavy"]
     reads = {

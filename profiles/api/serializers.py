@@ -236,7 +236,7 @@ class UserStatsCacheSerializer(ModelSerializer):
         read_only_fields = fields
 
 
-# --- the lean read path's shapes (config/api/lean.py) --------------------------------
+# --- the lean read path's shapes (config/api/lean.py) -------------------------------
 # Each is the output of the serializer named beside it, from .values() rows;
 # tests/profiles/test_api.py compares the two.
 

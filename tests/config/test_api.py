@@ -237,3 +237,34 @@ def test_a_foreign_key_filter_costs_no_query_of_its_own(api_client, user):
         api_client, f"/api/profiles/posts/?author_id={user.pk}"
     )
     assert filtered == unfiltered
+
+
+# --- responses ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
+def test_json_clients_get_compact_json(api_client, accept):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = api_client.get("/api/profiles/me/", **headers)
+    assert response["Content-Type"] == "application/json"
+    assert b": " not in response.content and b", " not in response.content
+
+
+def test_other_accept_headers_are_negotiated_as_drf_does(api_client):
+    pretty = api_client.get(
+        "/api/profiles/me/", HTTP_ACCEPT="application/json; indent=2"
+    )
+    assert pretty.content.startswith(b'{\n  "id"')
+    html = api_client.get("/api/profiles/me/?format=api")
+    assert html["Content-Type"].startswith("text/html")
+    refused = api_client.get("/api/profiles/me/", HTTP_ACCEPT="application/xml")
+    assert_error(refused, 406, "not_acceptable")
+
+
+def test_the_redis_cache_reuses_its_client(redis_up):
+    from django.core.cache import cache
+
+    client = cache._cache.get_client()
+    assert cache._cache.get_client(write=True) is client
+    cache.set("reuse", 1)
+    assert cache.get("reuse") == 1

@@ -4,6 +4,8 @@ the rate limit on the endpoints that check passwords."""
 import secrets
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from profiles.models import User
@@ -221,3 +223,50 @@ def test_with_redis_down_logins_still_work(redis_down, rate_of_two, caplog):
         )
         assert response.status_code == 200
     assert "rate limit not enforced" in caplog.text
+
+
+# --- the token cache ----------------------------------------------------------------
+
+
+@pytest.fixture(params=["locmem", "redis_up"])
+def token_cache(request):
+    request.getfixturevalue(request.param)
+
+
+def queries_to_authenticate(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/api/")  # no query of its own
+    return len(queries)
+
+
+def test_a_token_is_read_from_the_database_once(token_cache, api_client):
+    assert queries_to_authenticate(api_client) == 1
+    assert queries_to_authenticate(api_client) == 0
+
+
+def test_a_revoked_token_stops_working_at_once(token_cache, api_client, user):
+    assert api_client.get("/api/profiles/me/").status_code == 200  # cached now
+    user.auth_token.delete()
+    assert_error(api_client.get("/api/profiles/me/"), 401, "authentication_failed")
+
+
+def test_a_deactivated_user_is_refused_at_once(token_cache, api_client, user):
+    assert api_client.get("/api/profiles/me/").status_code == 200
+    user.is_active = False
+    user.save()
+    assert_error(api_client.get("/api/profiles/me/"), 401, "authentication_failed")
+
+
+def test_new_staff_rights_apply_at_once(token_cache, api_client, user):
+    assert api_client.get("/api/profiles/user-stats-cache/").status_code == 403
+    user.is_staff = True
+    user.save()
+    assert api_client.get("/api/profiles/user-stats-cache/").status_code == 200
+
+
+def test_with_redis_down_tokens_are_checked_in_the_database(
+    redis_down, api_client, caplog
+):
+    assert api_client.get("/api/profiles/me/").status_code == 200
+    assert queries_to_authenticate(api_client) == 1
+    assert "tokens are checked in the database" in caplog.text

@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
 
-from profiles.models import UserHighlight
+from profiles.models import User, UserHighlight
 from tests.profiles.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +83,11 @@ def test_it_refuses_to_run_with_debug_off_unless_forced(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="--force"):
         call_command("seed_demo", stdout=io.StringIO())
+
+
+def test_the_first_demo_user_reacts_much_more_than_the_others():
+    """The benchmark's heaviest user (bench/run)."""
+    seed_demo()
+    users = User.objects.filter(username__startswith="demo-user-").order_by("username")
+    counts = [user.reactions.count() for user in users]
+    assert counts[0] > 5 * max(counts[1:])

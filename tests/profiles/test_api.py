@@ -5,10 +5,21 @@ import json
 
 import pytest
 from django.db import connection
+from django.db.models import Prefetch
 
-from badges.models import BadgeDefinition
+from badges.models import BadgeDefinition, BadgeGrant
+from config.api.renderers import JSONRenderer
 from profiles import services
-from profiles.models import MAX_HIGHLIGHTS, Reaction, UserHighlight
+from profiles.api.serializers import (
+    HighlightSerializer,
+    MeSerializer,
+    PostSerializer,
+    PublicUserSerializer,
+    ReactedPostSerializer,
+    StatsSerializer,
+)
+from profiles.models import MAX_HIGHLIGHTS, Post, Reaction, User, UserHighlight
+from profiles.stats import stats_get
 from tests.badges.factories import BadgeDefinitionFactory, BadgeGrantFactory
 from tests.conftest import token_client
 from tests.helpers import assert_error, assert_list_queries_constant
@@ -509,3 +520,74 @@ def test_stats_of_unknown_user_is_a_404(api_client):
 def test_stats_cache_table_is_staff_only(api_client, staff_client):
     assert api_client.get("/api/profiles/user-stats-cache/").status_code == 403
     assert staff_client.get("/api/profiles/user-stats-cache/").status_code == 200
+
+
+# --- the lean read path returns exactly the documented bodies -----------------------
+
+
+def drf(data) -> object:
+    """``data`` as the API's renderer writes it, read back."""
+    return json.loads(JSONRenderer().render(data))
+
+
+def with_tag_badges(users):
+    """What ``PublicUserSerializer`` and ``MeSerializer`` read."""
+    grants = BadgeGrant.objects.tag_badges()
+    return users.select_related("profile").prefetch_related(
+        Prefetch("badge_grants", queryset=grants, to_attr="tag_badge_grants")
+    )
+
+
+@pytest.fixture
+def rich_rows(user, other_user):
+    """Users with and without profiles and tag badges, posts, reactions and
+    highlights, with microseconds and without."""
+    UserProfileFactory(user=user, bio="Hi 👋", location="Lisbon")
+    for badge in ("moderator", "early-adopter", "top-contributor"):
+        BadgeGrantFactory(
+            user=user, definition=BadgeDefinition.objects.get(badge=badge)
+        )
+    posts = PostFactory.create_batch(3, author=other_user)
+    Post.objects.filter(pk=posts[0].pk).update(
+        created_at=posts[0].created_at.replace(microsecond=0)
+    )
+    for post in posts:
+        ReactionFactory(user=user, post=post)
+        services.highlight_add(user=user, post=post)
+    return user
+
+
+def test_lean_bodies_equal_the_serializers(api_client, rich_rows, other_user):
+    user = rich_rows
+    users = with_tag_badges(User.objects.filter(is_active=True)).order_by("username")
+    assert api_client.get("/api/profiles/users/").json()["results"] == drf(
+        PublicUserSerializer(users, many=True).data
+    )
+    assert api_client.get(f"/api/profiles/users/{user.pk}/").json() == drf(
+        PublicUserSerializer(users.get(pk=user.pk)).data
+    )
+    assert api_client.get("/api/profiles/me/").json() == drf(
+        MeSerializer(users.get(pk=user.pk)).data
+    )
+    posts = Post.objects.select_related("author").order_by("-created_at", "-id")
+    by_author = posts.filter(author=other_user)
+    url = f"/api/profiles/posts/?author_id={other_user.pk}"
+    assert api_client.get(url).json()["results"] == drf(
+        PostSerializer(by_author, many=True).data
+    )
+    highlights = user.highlights.select_related("post__author").order_by("position")
+    expected = drf(HighlightSerializer(highlights, many=True).data)
+    assert (
+        api_client.get(f"/api/profiles/users/{user.pk}/highlights/").json() == expected
+    )
+    assert api_client.get("/api/profiles/me/highlights/").json() == expected
+    reacted = []
+    for reaction in user.reactions.select_related("post__author").order_by("-id"):
+        reaction.post.reacted_at = reaction.created_at
+        reacted.append(reaction.post)
+    url = f"/api/profiles/users/{user.pk}/reacted-posts/"
+    assert api_client.get(url).json()["results"] == drf(
+        ReactedPostSerializer(reacted, many=True).data
+    )
+    url = f"/api/profiles/users/{user.pk}/stats/"
+    assert api_client.get(url).json() == drf(StatsSerializer(stats_get(user.pk)).data)
