@@ -16,6 +16,10 @@
 
 ``--smoke`` (CI): scale 1, one short round, the checks of 2 and 3; it fails
 when a body differs or a read is not a 200. Speed is not judged there.
+
+``--compare-servers``: instead of the baseline, the project under each
+production server this machine can run (gunicorn's sync workers, granian's
+WSGI workers), interleaved in the same rounds; written beside the main table.
 """
 
 import argparse
@@ -89,8 +93,8 @@ def manage(env: dict, *args) -> str:
 def prepare_database(scale: int, env: dict, fresh: bool) -> None:
     name = f"bench_s{scale}"
     if fresh:
-        sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-c",
-           f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # fmt: skip
+        drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-c", drop)
     exists = sh(
         "psql",
         "-h",
@@ -329,6 +333,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--smoke", action="store_true", help="CI: small, checks only")
     parser.add_argument("--fresh", action="store_true", help="recreate the database")
+    parser.add_argument(
+        "--compare-servers", action="store_true", help="the project under each server"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.scale, args.rounds, args.duration = 1, 1, 1
@@ -383,6 +390,9 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from bench.raw_app import SQL
 
+    if args.compare_servers:
+        compare_servers(args, env, reads, token)
+        return
     project = Server(
         server_command(args.server, "config.wsgi:application", 8801, args.workers),
         env,
@@ -423,6 +433,67 @@ def main() -> None:
         for name, (_, key, params) in reads.items()
     }
     report(args, ids, results, tps, plans)
+
+
+SERVERS = ("gunicorn", "granian")
+
+
+def compare_servers(args, env, reads, token) -> None:
+    servers = {
+        name: Server(
+            server_command(name, "config.wsgi:application", port, args.workers),
+            env,
+            port,
+        )
+        for name, port in zip(SERVERS, (8801, 8803), strict=True)
+    }
+    results = {read: {name: [] for name in SERVERS} for read in reads}
+    try:
+        for path, _, _ in reads.values():
+            for server in servers.values():
+                get(server.port, path, token)
+        for round_ in range(args.rounds):
+            for read, (path, _, _) in reads.items():
+                for name, server in servers.items():
+                    results[read][name].append(
+                        measure(server, path, token, args.duration)
+                    )
+            print(f"round {round_ + 1} of {args.rounds} done")
+    finally:
+        for server in servers.values():
+            server.stop()
+    columns = " | ".join(
+        f"{n} req/s | {n} p50 / p99 ms | {n} app CPU ms/req" for n in SERVERS
+    )
+    lines = [f"| read | {columns} |", "|---|" + "---|" * 3 * len(SERVERS)]
+    for read, runs in results.items():
+        cells = [
+            f"{median(runs[n], 'rps'):.0f} | {median(runs[n], 'p50'):.1f} / "
+            f"{median(runs[n], 'p99'):.1f} | {median(runs[n], 'app_cpu'):.2f}"
+            for n in SERVERS
+        ]
+        lines.append(f"| {read} | " + " | ".join(cells) + " |")
+    table = "\n".join(lines)
+    print(table)
+    write_block(
+        "servers",
+        f"Run of {time.strftime('%Y-%m-%d')}: `bench/run --compare-servers "
+        f"--scale {args.scale} --rounds {args.rounds} --duration {args.duration} "
+        f"--workers {args.workers}`: the project alone under each server, "
+        f"{args.workers} workers each, medians of {args.rounds} interleaved "
+        f"rounds.\n\n{table}\n",
+    )
+
+
+def write_block(name: str, text: str) -> None:
+    """Replace the block between ``<!-- bench/run NAME -->`` markers in
+    docs/benchmarks.md, keeping the words around it."""
+    doc = ROOT / "docs" / "benchmarks.md"
+    start, end = f"<!-- bench/run {name} -->", f"<!-- /bench/run {name} -->"
+    before, _, rest = doc.read_text().partition(start)
+    _, _, after = rest.partition(end)
+    doc.write_text(f"{before}{start}\n{text}{end}{after}")
+    print(f"written to {doc.relative_to(ROOT)}")
 
 
 def median(runs: list[dict], key: str) -> float:
@@ -484,13 +555,7 @@ def report(args, ids, results, tps, plans) -> None:
         f"- Lightning tab statement (EXPLAIN ANALYZE): {lightning}.\n\n"
         f"{table}\n\nShort of {TARGET}x the baseline: {', '.join(short) or 'none'}.\n"
     )
-    doc = ROOT / "docs" / "benchmarks.md"
-    start, end = "<!-- bench/run results -->", "<!-- /bench/run results -->"
-    text = doc.read_text()
-    before, _, rest = text.partition(start)
-    _, _, after = rest.partition(end)
-    doc.write_text(f"{before}{start}\n{results_md}{end}{after}")
-    print(f"written to {doc.relative_to(ROOT)}")
+    write_block("results", results_md)
 
 
 if __name__ == "__main__":

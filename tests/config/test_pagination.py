@@ -14,9 +14,11 @@ pytestmark = pytest.mark.django_db
 
 
 def walk(client, url: str, direction: str = "next") -> list[list]:
-    """The ids of every page from ``url``, following ``direction`` links."""
+    """The ids of every page from ``url``, following ``direction`` links (a
+    list that never ends fails, rather than loops)."""
     pages = []
     while url:
+        assert len(pages) < 50, f"still paging after {pages}"
         body = client.get(url).json()
         pages.append([row["id"] for row in body["results"]])
         url = body[direction]
