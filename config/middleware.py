@@ -3,7 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 
-from config.api.errors import error_body, integrity_conflict
+from config.api.errors import error_body, integrity_conflict, is_api_request
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -32,7 +32,7 @@ class AtomicWritesMiddleware:
                     transaction.set_rollback(True)
         except IntegrityError as error:
             conflict = integrity_conflict(error)
-            if conflict is None or not request.path.startswith("/api/"):
+            if conflict is None or not is_api_request(request):
                 raise
             return JsonResponse(error_body(conflict), status=conflict.status_code)
         return response

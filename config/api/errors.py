@@ -225,7 +225,7 @@ def exception_handler(exc, context):
 # --- when Django answers instead of DRF ---------------------------------------------
 
 
-def _is_api(request) -> bool:
+def is_api_request(request) -> bool:
     return request.path.startswith("/api/")
 
 
@@ -235,26 +235,26 @@ def _json_error(status: int, code: str, detail: str) -> JsonResponse:
 
 def bad_request(request, exception):
     """400 for a request Django refuses before any view (a bad Host header)."""
-    if not _is_api(request):
+    if not is_api_request(request):
         return defaults.bad_request(request, exception)
     return _json_error(400, "bad_request", "The request could not be understood.")
 
 
 def permission_denied(request, exception):
-    if not _is_api(request):
+    if not is_api_request(request):
         return defaults.permission_denied(request, exception)
     return _json_error(403, "permission_denied", "You are not allowed to do this.")
 
 
 def page_not_found(request, exception):
-    if not _is_api(request):
+    if not is_api_request(request):
         return defaults.page_not_found(request, exception)
     return _json_error(404, "not_found", "Not found.")
 
 
 def server_error(request):
     """500: a bug. Django has logged it with its traceback already."""
-    if not _is_api(request):
+    if not is_api_request(request):
         return defaults.server_error(request)
     return _json_error(
         500, "server_error", "Something went wrong on our side; it has been logged."

@@ -19,30 +19,25 @@ from config.api.throttling import PasswordThrottle
 
 class LeanListMixin:
     """``list()`` (and ``retrieve()`` with ``LeanRetrieveMixin``) on the lean
-    read path: only the columns ``shape`` names (and those the allowed
-    orderings need) are fetched, with ``.values()``, and each row becomes the
-    response's dict without DRF's serializer (config/api/lean.py).
-    ``serializer_class`` still documents the response; a test checks the two
-    agree.
+    read path: only the columns ``shape`` names (and those its order needs)
+    are fetched, with ``.values()``, and each row becomes the response's dict
+    without DRF's serializer (config/api/lean.py). ``serializer_class`` still
+    documents the response; a test checks the two agree.
 
-    The view's class-level ``queryset`` (annotations and all) is turned into
-    its ``.values()`` queryset once per class, as DRF builds ``queryset``
-    once: a request only filters, orders and slices a clone of it.
+    Rows come from ``get_queryset()``, so a view that scopes its rows there
+    stays scoped. Put annotations in the class-level ``queryset``: DRF builds
+    it once and each request clones it, instead of resolving them again.
     """
 
     shape: Shape
 
-    @classmethod
-    def lean_queryset(cls):
-        if "_lean_queryset" not in cls.__dict__:
-            key = cls.queryset.model._meta.pk.attname
-            ordering = getattr(cls, "ordering_fields", None) or []
-            columns = [*cls.shape.columns, *ordering, key]
-            cls._lean_queryset = cls.queryset.values(*dict.fromkeys(columns))
-        return cls._lean_queryset.all()
+    def lean_rows(self, queryset):
+        key = queryset.model._meta.pk.attname
+        ordering = [term.lstrip("-") for term in queryset.query.order_by]
+        return queryset.values(*dict.fromkeys([*self.shape.columns, *ordering, key]))
 
     def list(self, request, *args, **kwargs):
-        rows = self.filter_queryset(self.lean_queryset())
+        rows = self.lean_rows(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(rows)
         if page is None:
             return self.shape.response(rows)
@@ -55,8 +50,8 @@ class LeanRetrieveMixin(LeanListMixin):
 
     def retrieve(self, request, *args, **kwargs):
         key = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        rows = self.lean_queryset().filter(**{self.lookup_field: key})
-        row = next(iter(rows[:1]), None)
+        found = self.get_queryset().filter(**{self.lookup_field: key})
+        row = next(iter(self.lean_rows(found)[:1]), None)
         if row is None:
             raise NotFound
         return Response(self.shape.build(row))

@@ -7,7 +7,9 @@ import re
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
+from rest_framework.test import APIRequestFactory, force_authenticate
 
+from profiles.api.views import PostViewSet
 from tests.helpers import assert_error
 from tests.profiles.factories import PostFactory, UserFactory
 
@@ -268,3 +270,19 @@ def test_the_redis_cache_reuses_its_client(redis_up):
     assert cache._cache.get_client(write=True) is client
     cache.set("reuse", 1)
     assert cache.get("reuse") == 1
+
+
+def test_the_lean_path_keeps_a_views_scoping(user, other_user):
+    """LeanListMixin reads get_queryset(): a view that scopes rows there (as
+    private rows must be) lists only those."""
+
+    class MyPosts(PostViewSet):
+        def get_queryset(self):
+            return super().get_queryset().filter(author=self.request.user)
+
+    mine = PostFactory(author=user)
+    PostFactory(author=other_user)
+    request = APIRequestFactory().get("/api/profiles/posts/")
+    force_authenticate(request, user)
+    response = MyPosts.as_view({"get": "list"})(request)
+    assert [post["id"] for post in response.data["results"]] == [mine.pk]
