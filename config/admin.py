@@ -1,8 +1,16 @@
 """Admin helpers every app may use: rows added or deleted only through the
-app's services (so the admin keeps the API's rules), and read-only records."""
+app's services (so the admin keeps the API's rules), pages that run a service
+on one row with a form, and read-only records."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html_join
 
 
 class CreateThroughService:
@@ -56,3 +64,104 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+def form_errors_add(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's ``ValidationError`` on ``form``: under the field it
+    names when the form has that field, above the form otherwise."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+class ObjectFormViews:
+    """``ModelAdmin`` mixin: pages that run a service on one row with a form
+    (accept an invitation, record a member's GitHub verification).
+
+    ``object_forms`` maps each page's name (its URL: ``<id>/<name>/``) to its
+    form class and title. Implement ``object_form_<name>(request, obj, data)``:
+    it calls the service with the form's ``cleaned_data`` and returns the
+    message to show; a ``ValidationError`` it raises shows on the form, and
+    nothing is written. ``object_form_applies(obj, name)`` says which pages
+    the change page links (add ``"object_form_links"`` to its read-only
+    fields). The pages need ``has_object_form_permission`` (by default the
+    change permission).
+    """
+
+    object_forms: dict[str, tuple[type[forms.Form], str]] = {}
+
+    def object_form_applies(self, obj, name: str) -> bool:
+        return True
+
+    def has_object_form_permission(self, request, obj=None) -> bool:
+        """Who may use the pages (and, as ``permissions=["object_form"]``,
+        actions like them): by default whoever may change the row."""
+        return self.has_change_permission(request, obj)
+
+    def _object_form_url(self, obj, name: str) -> str:
+        info = self.opts.app_label, self.opts.model_name, name.replace("-", "_")
+        return reverse("admin:{}_{}_{}".format(*info), args=[obj.pk])
+
+    def get_urls(self):
+        def view_for(name):
+            def view(request, object_id):
+                return self.object_form_view(request, object_id, name)
+
+            return self.admin_site.admin_view(view)
+
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            *(
+                path(
+                    f"<path:object_id>/{name}/",
+                    view_for(name),
+                    name=f"{info[0]}_{info[1]}_{name.replace('-', '_')}",
+                )
+                for name in self.object_forms
+            ),
+            *super().get_urls(),
+        ]
+
+    def object_form_view(self, request, object_id, name: str):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None or not self.object_form_applies(obj, name):
+            raise Http404(f"No {self.opts.verbose_name} to do this to.")
+        if not self.has_object_form_permission(request, obj):
+            raise PermissionDenied
+        form_class, title = self.object_forms[name]
+        form = form_class(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            handle = getattr(self, f"object_form_{name.replace('-', '_')}")
+            try:
+                with transaction.atomic():
+                    message = handle(request, obj, form.cleaned_data)
+            except ValidationError as error:
+                form_errors_add(form, error)
+            else:
+                self.message_user(request, message, messages.SUCCESS)
+                info = self.opts.app_label, self.opts.model_name
+                return HttpResponseRedirect(
+                    reverse("admin:{}_{}_change".format(*info), args=[obj.pk])
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{title}: {obj}",
+            "opts": self.opts,
+            "original": obj,
+            "form": form,
+            "submit": title,
+        }
+        return TemplateResponse(request, "admin/object_form.html", context)
+
+    @admin.display(description="Actions")
+    def object_form_links(self, obj):
+        if obj is None or obj.pk is None:
+            return "-"
+        links = [
+            (self._object_form_url(obj, name), title)
+            for name, (_, title) in self.object_forms.items()
+            if self.object_form_applies(obj, name)
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links) or "-"

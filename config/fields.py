@@ -1,7 +1,40 @@
-"""Model fields, and the ``Now()`` their database defaults use, for every app."""
+"""Model fields, the ``Now()`` their database defaults use, and validators,
+for every app."""
 
+import uuid
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import functions
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def validate_json_nul_free(value) -> None:
+    """No NUL character in any string of a JSON value: PostgreSQL's ``jsonb``
+    cannot store one (SQLite would, silently)."""
+    if _has_nul(value):
+        raise ValidationError(
+            "JSON strings cannot contain the NUL character (\\u0000).",
+            code="null_characters_not_allowed",
+        )
+
+
+def validate_json_object(value) -> None:
+    """For a ``JSONField`` that holds an object (``{...}``) without NUL
+    characters: model forms (the admin) run it; the API's
+    ``config.api.serializers.JSONObjectField`` checks the same."""
+    if value is not None and not isinstance(value, dict):
+        raise ValidationError("Enter a JSON object ({...}).", code="invalid_type")
+    validate_json_nul_free(value)
 
 
 class Now(functions.Now):
@@ -11,13 +44,18 @@ class Now(functions.Now):
 
     SQLite stores datetimes as text and compares them as text. Django's
     ``Now()`` there gives ``...:23.260`` (``%f`` has three digits) where Django
-    binds ``...:23.260000``: the same instant would compare as earlier, and
-    keyset pagination on such a column would repeat rows. Use it for every
-    ``db_default``.
+    binds ``...:23.260000``, and ``...:23`` for a whole second: the same instant
+    would compare as earlier or later, and keyset pagination on such a column
+    would repeat or skip rows. Use it for every ``db_default``.
     """
 
     def as_sqlite(self, compiler, connection, **extra_context):
-        template = "STRFTIME('%%%%Y-%%%%m-%%%%d %%%%H:%%%%M:%%%%f000', 'NOW')"
+        # On a whole second Django writes no fraction at all (str(datetime)):
+        # ".000000" is dropped to match.
+        template = (
+            "REPLACE(STRFTIME('%%%%Y-%%%%m-%%%%d %%%%H:%%%%M:%%%%f000', 'NOW'), "
+            "'.000000', '')"
+        )
         return self.as_sql(compiler, connection, template=template, **extra_context)
 
 
@@ -42,3 +80,15 @@ class UpdatedAtField(models.DateTimeField):
     def pre_save(self, model_instance, add):
         setattr(model_instance, self.attname, Now())
         return getattr(model_instance, self.attname)
+
+
+class UUIDPrimaryKey(models.UUIDField):
+    """A random UUID key, made by Python (a new row's id is known before it is
+    written) and by the database (``gen_random_uuid()``) for raw inserts."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("primary_key", True)
+        kwargs.setdefault("default", uuid.uuid4)
+        kwargs.setdefault("db_default", functions.UUID4())
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)

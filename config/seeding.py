@@ -20,7 +20,7 @@ from importlib import import_module
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
 
@@ -104,12 +104,19 @@ def bulk_insert(demo: Demo, model, fields: list[str], rows: list[tuple], label: 
             )
         return
     meta = model._meta
-    columns = ", ".join(
-        connection.ops.quote_name(meta.get_field(name).column) for name in fields
-    )
+    model_fields = [meta.get_field(name) for name in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
     table = connection.ops.quote_name(meta.db_table)
     sql = f"COPY {table} ({columns}) FROM STDIN"
+    # JSON values go in as the driver's JSON adapter; the rest as they are.
+    json_columns = [
+        i for i, f in enumerate(model_fields) if isinstance(f, models.JSONField)
+    ]
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for batch in progress:
             for row in batch:
+                if json_columns:
+                    row = list(row)
+                    for i in json_columns:
+                        row[i] = model_fields[i].get_db_prep_save(row[i], connection)
                 copy.write_row(row)

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     # profiles first: its createsuperuser command replaces django.contrib.auth's.
     "profiles",
     "badges",
+    "community",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -215,6 +216,9 @@ REST_FRAMEWORK = {
 }
 API_MAX_PAGE_SIZE = 200
 
+# community: how long a new invitation stays valid, unless its creator says.
+COMMUNITY_INVITATION_DAYS = env.int("COMMUNITY_INVITATION_DAYS", default=7)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Backend API",
     "DESCRIPTION": (
@@ -230,7 +234,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # config.api.routers.IdConverter: a row id, within bigint.
     "PATH_CONVERTER_OVERRIDES": {
-        "id": {"type": "integer", "format": "int64", "minimum": 0, "maximum": 2**63 - 1}
+        "id": {
+            "type": "integer",
+            "format": "int64",
+            "minimum": 0,
+            "maximum": 2**63 - 1,
+        },
+        # community.api.urls.MemberIdConverter: #247 (sent as %23247) or 247.
+        "member_id": {"type": "string", "pattern": "^#?[0-9]{1,18}$"},
+    },
+    # Two tables have a "status" of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "MemberStatusEnum": "community.models.MemberStatus",
+        "InvitationStatusEnum": "community.models.InvitationStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

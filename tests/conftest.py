@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from config.settings import cache_config
 from tests.badges.factories import every_badges_table
+from tests.community.factories import every_community_table
 from tests.profiles.factories import UserFactory, every_profiles_table
 
 
@@ -109,7 +110,12 @@ def every_platform_table(owner) -> None:
 
 # One function per app, each adding one row to every table of its app, owned
 # by (or pointing at) the user it is given. A new app adds its own here.
-EVERY_TABLE = [every_platform_table, every_profiles_table, every_badges_table]
+EVERY_TABLE = [
+    every_platform_table,
+    every_profiles_table,
+    every_badges_table,
+    every_community_table,
+]
 
 
 def rows_in_every_table(owner) -> None:

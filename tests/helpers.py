@@ -1,6 +1,7 @@
 """Assertions every app's tests reuse."""
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -62,7 +63,7 @@ def existing_value(get, path: str, name: str):
     ``/api/badges/badge-definitions/{badge}/`` lists
     ``/api/badges/badge-definitions/`` and takes the first row's ``badge``;
     ``{post_id}`` takes a row's ``post_id``, or its nested ``post``'s ``id``,
-    or failing both the row's own ``id``.
+    or failing both the row's own ``id``. The value comes percent-encoded.
     """
     collection = path.split("{" + name + "}")[0]
     if "{" in collection:
@@ -73,8 +74,14 @@ def existing_value(get, path: str, name: str):
         return None
     row = rows[0]
     if name in row:
-        return row[name]
+        return _path_segment(row[name])
     nested = row.get(name.removesuffix("_id"))
     if isinstance(nested, dict) and "id" in nested:
-        return nested["id"]
-    return row.get("id")
+        return _path_segment(nested["id"])
+    return _path_segment(row.get("id"))
+
+
+def _path_segment(value) -> str | None:
+    """``value`` percent-encoded for a URL path, as a client must send it
+    (member id ``#1`` is ``%231``)."""
+    return None if value is None else quote(str(value), safe="")

@@ -59,5 +59,10 @@ class BadgeGrantViewSet(
         )
         return Response(self.get_serializer(grant).data, status=status.HTTP_201_CREATED)
 
+    def get_queryset(self):
+        if self.action == "destroy":  # the service needs the user
+            return super().get_queryset().select_related("user")
+        return super().get_queryset()
+
     def perform_destroy(self, instance):
         services.badge_revoke(user=instance.user, definition=instance.definition)

@@ -35,7 +35,8 @@ class FilterSet(django_filters.FilterSet):
     django-filter's default for a foreign key is a choice field that looks the
     row up just to validate the value (a query per request) and says "Select a
     valid choice" for a malformed one. Here a key is checked by its type alone
-    ("This is not a valid UUID."); a well-formed key of no row matches nothing.
+    ("This is not a valid UUID."; a text key such as ``member_id`` takes any
+    string); a well-formed key of no row matches nothing.
     List foreign keys in ``Meta.fields`` by their column name (``user_id``).
     """
 
@@ -57,6 +58,8 @@ class FilterSet(django_filters.FilterSet):
                 return UUIDFilter(field_name=field_name)
             if isinstance(key, models.IntegerField):
                 return IdFilter(field_name=field_name)
+            if isinstance(key, models.CharField):  # a natural key: "#247"
+                return django_filters.CharFilter(field_name=field_name)
         return super().filter_for_field(field, field_name, lookup_expr)
 
 

@@ -15,8 +15,33 @@ client may write; each problem is a 400 entry naming the field:
 from collections.abc import Mapping
 
 from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import fields, relations, serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
+
+from config.fields import validate_json_nul_free
+
+
+@extend_schema_field(OpenApiTypes.OBJECT)
+class JSONObjectField(fields.JSONField):
+    """A ``jsonb`` column that holds a JSON object (``{...}``): any other
+    JSON value is a 400 (``invalid_type``), as is a NUL character in any of
+    its strings; the schema says ``object``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_json_nul_free)
+
+
+class BlankIsNullCharField(fields.CharField):
+    """Text for a nullable column: an empty (or, trimmed, blank) string is
+    stored as ``null`` (docs/api-conventions.md: nullable text answers null)."""
+
+    def run_validation(self, data=fields.empty):
+        value = super().run_validation(data)  # "" returns early, unconverted
+        return None if value == "" else value
+
 
 # JSON types by the Python type json.loads gives them.
 JSON_TYPE_NAMES = {
@@ -41,6 +66,7 @@ FIELD_TYPES = [
     (relations.ManyRelatedField, ("an array", list)),
     (serializers.ListSerializer, ("an array", list)),
     (fields.DictField, ("an object", Mapping)),
+    (JSONObjectField, ("an object", Mapping)),
     (serializers.Serializer, ("an object", Mapping)),
     (fields.CharField, STRING),
     (fields.UUIDField, STRING),
@@ -127,9 +153,10 @@ def _object_errors(serializer, data: Mapping):
     return errors or None
 
 
+# Checks JSON types and keys before DRF's validation (module docstring). A
+# comment, not a docstring: the OpenAPI schema would show it as the description
+# of every serializer that has no docstring of its own.
 class StrictInputMixin:
-    """Check JSON types and keys before DRF's validation (module docstring)."""
-
     def to_internal_value(self, data):
         if isinstance(data, Mapping) and (errors := _object_errors(self, data)):
             raise ValidationError(errors)
@@ -141,4 +168,8 @@ class Serializer(StrictInputMixin, serializers.Serializer):
 
 
 class ModelSerializer(StrictInputMixin, serializers.ModelSerializer):
-    pass
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if model_field.null and field_class is fields.CharField:
+            field_class = BlankIsNullCharField
+        return field_class, kwargs

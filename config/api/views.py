@@ -36,6 +36,12 @@ class LeanListMixin:
         ordering = [term.lstrip("-") for term in queryset.query.order_by]
         return queryset.values(*dict.fromkeys([*self.shape.columns, *ordering, key]))
 
+    def lean_response(self, obj, status: int = 200) -> Response:
+        """``obj``, just written, as the lean path shows it (read back by its
+        key, so database defaults and expressions show their values)."""
+        found = type(obj)._base_manager.filter(pk=obj.pk)
+        return Response(self.shape.build(self.lean_rows(found).get()), status=status)
+
     def list(self, request, *args, **kwargs):
         rows = self.lean_rows(self.filter_queryset(self.get_queryset()))
         page = self.paginate_queryset(rows)

@@ -12,6 +12,9 @@ from tests.profiles.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+# Tables that hold one row by design: their changelists cannot grow.
+ONE_ROW_TABLES = {"community.MemberIdSequence"}
+
 
 def model_admins():
     return [
@@ -68,6 +71,8 @@ def test_every_changelist_costs_the_same_for_1_and_20_rows(
     one = changelist_queries(admin_client, model)
     for _ in range(19):
         rows_in_every_table(UserFactory())
+    if model._meta.label in ONE_ROW_TABLES:
+        pytest.skip("a table of one row")
     assert model._default_manager.count() >= 20
     twenty = changelist_queries(admin_client, model)
     assert twenty == one, f"{one} queries for 1 row, {twenty} for 20"

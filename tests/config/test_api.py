@@ -40,6 +40,7 @@ def test_api_root_lists_each_app_and_the_platform(anon_client):
     assert links == {
         "profiles": "http://testserver/api/profiles/",
         "badges": "http://testserver/api/badges/",
+        "community": "http://testserver/api/community/",
         "token": "http://testserver/api/auth/token/",
         "register": "http://testserver/api/auth/register/",
         "schema": "http://testserver/api/schema/",
@@ -47,7 +48,7 @@ def test_api_root_lists_each_app_and_the_platform(anon_client):
     }
 
 
-@pytest.mark.parametrize("app", ["profiles", "badges"])
+@pytest.mark.parametrize("app", ["profiles", "badges", "community"])
 def test_each_app_root_lists_its_endpoints(api_client, app):
     links = api_client.get(f"/api/{app}/").json()
     assert links and all(

@@ -67,9 +67,13 @@ def test_the_demo_is_coherent():
 
 def test_scale_multiplies_the_demo():
     seed_demo()
-    users = row_counts()["profiles.User"]
+    before = row_counts()
     seed_demo("--scale", "3")
-    assert row_counts()["profiles.User"] == 3 * (users - 1) + 1  # one staff account
+    after = row_counts()
+    # Two accounts do not scale: the staff account and the community bot's.
+    assert after["profiles.User"] == 3 * (before["profiles.User"] - 2) + 2
+    members = "community.CommunityMember"
+    assert after[members] == 3 * before[members]
 
 
 def test_real_users_are_left_alone():
