@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from config.settings import cache_config
 from tests.badges.factories import every_badges_table
+from tests.chatbot.factories import every_chatbot_table
 from tests.community.factories import every_community_table
 from tests.profiles.factories import UserFactory, every_profiles_table
 
@@ -31,8 +32,9 @@ def _no_lazy_loads_in_the_api():
     or relation raises instead of costing a query (Django's FETCH_RAISE): an
     N+1 on an API path fails its test."""
 
-    def start(sender, environ, **kwargs):
-        if environ.get("PATH_INFO", "").startswith("/api/"):
+    def start(sender, environ=None, scope=None, **kwargs):  # WSGI, or ASGI
+        path = environ.get("PATH_INFO", "") if environ else scope.get("path", "")
+        if path.startswith("/api/"):
             query.DEFAULT_FETCH_MODE = models.FETCH_RAISE
 
     def finish(sender, **kwargs):
@@ -115,6 +117,7 @@ EVERY_TABLE = [
     every_profiles_table,
     every_badges_table,
     every_community_table,
+    every_chatbot_table,
 ]
 
 

@@ -41,6 +41,7 @@ def test_api_root_lists_each_app_and_the_platform(anon_client):
         "profiles": "http://testserver/api/profiles/",
         "badges": "http://testserver/api/badges/",
         "community": "http://testserver/api/community/",
+        "chatbot": "http://testserver/api/chatbot/",
         "token": "http://testserver/api/auth/token/",
         "register": "http://testserver/api/auth/register/",
         "schema": "http://testserver/api/schema/",
@@ -48,7 +49,7 @@ def test_api_root_lists_each_app_and_the_platform(anon_client):
     }
 
 
-@pytest.mark.parametrize("app", ["profiles", "badges", "community"])
+@pytest.mark.parametrize("app", ["profiles", "badges", "community", "chatbot"])
 def test_each_app_root_lists_its_endpoints(api_client, app):
     links = api_client.get(f"/api/{app}/").json()
     assert links and all(

@@ -10,7 +10,7 @@ from django.apps import apps
 
 ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = {("profiles", "badges")}
-WIRING = {Path("config/urls.py")}
+WIRING = {Path("config/urls.py"), Path("config/asgi.py")}
 
 
 def project_packages() -> set[str]:

@@ -26,6 +26,13 @@ BUDGETS = {
     "/api/badges/badge-definitions/": 3,
 }
 NOT_READS = {"/api/schema/", "/api/docs/"}
+# Lists of the caller's own rows: the 49 other users' rows added below do not
+# show there, so each app's tests check them with the owner's rows
+# (tests/chatbot/test_api.py).
+OWN_ROWS_ONLY = {
+    "/api/chatbot/tasks/",
+    "/api/chatbot/conversations/",
+}
 
 
 def reads(schema: dict) -> list[str]:
@@ -91,7 +98,7 @@ def test_every_list_costs_the_same_for_1_and_50_rows(
         response, fifty = cold_queries(staff_client, token, f"{path}?page_size=200")
         body = response.json()
         if isinstance(body, dict) and "results" in body:
-            assert len(body["results"]) >= 50 or path in BUDGETS, path
+            assert len(body["results"]) >= 50 or path in {*BUDGETS, *OWN_ROWS_ONLY}
         assert fifty == one[path], f"{path}: {one[path]} queries, then {fifty}"
 
 
