@@ -76,6 +76,11 @@ def form_errors_add(form: forms.Form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+def _python_name(name: str) -> str:
+    """A page's URL name (``verify-github``) as in Python (``verify_github``)."""
+    return name.replace("-", "_")
+
+
 class ObjectFormViews:
     """``ModelAdmin`` mixin: pages that run a service on one row with a form
     (accept an invitation, record a member's GitHub verification).
@@ -101,7 +106,7 @@ class ObjectFormViews:
         return self.has_change_permission(request, obj)
 
     def _object_form_url(self, obj, name: str) -> str:
-        info = self.opts.app_label, self.opts.model_name, name.replace("-", "_")
+        info = self.opts.app_label, self.opts.model_name, _python_name(name)
         return reverse("admin:{}_{}_{}".format(*info), args=[obj.pk])
 
     def get_urls(self):
@@ -117,7 +122,7 @@ class ObjectFormViews:
                 path(
                     f"<path:object_id>/{name}/",
                     view_for(name),
-                    name=f"{info[0]}_{info[1]}_{name.replace('-', '_')}",
+                    name=f"{info[0]}_{info[1]}_{_python_name(name)}",
                 )
                 for name in self.object_forms
             ),
@@ -133,7 +138,7 @@ class ObjectFormViews:
         form_class, title = self.object_forms[name]
         form = form_class(request.POST if request.method == "POST" else None)
         if form.is_valid():
-            handle = getattr(self, f"object_form_{name.replace('-', '_')}")
+            handle = getattr(self, f"object_form_{_python_name(name)}")
             try:
                 with transaction.atomic():
                     message = handle(request, obj, form.cleaned_data)

@@ -22,9 +22,9 @@ from chatbot.models import Conversation, Message, Task
 from config.api.lean import Shape
 from config.api.views import LeanRetrieveMixin
 
-TASK = Shape({name: name for name in TaskSerializer.Meta.fields})
-CONVERSATION = Shape({name: name for name in ConversationSerializer.Meta.fields})
-MESSAGE = Shape({name: name for name in MessageSerializer.Meta.fields})
+TASK = Shape.of(TaskSerializer)
+CONVERSATION = Shape.of(ConversationSerializer)
+MESSAGE = Shape.of(MessageSerializer)
 
 
 class TaskViewSet(LeanRetrieveMixin, viewsets.ModelViewSet):

@@ -39,32 +39,22 @@ from config.api.lean import Convert, Shape
 from config.api.permissions import ModelPermissions
 from config.api.views import LeanRetrieveMixin
 
-
-def _shape(serializer_class, columns: dict | None = None) -> Shape:
-    """The lean shape of ``serializer_class``'s fields, each read from the
-    column of its name unless ``columns`` says otherwise."""
-    columns = columns or {}
-    return Shape(
-        {name: columns.get(name, name) for name in serializer_class.Meta.fields}
-    )
-
-
-MEMBER_SHAPE = _shape(MemberSerializer, {"invited_by": "invited_by_id"})
+MEMBER_SHAPE = Shape.of(MemberSerializer, {"invited_by": "invited_by_id"})
 # Telegram ids and GitHub data are null for readers who may not see them.
-PUBLIC_MEMBER_SHAPE = _shape(
+PUBLIC_MEMBER_SHAPE = Shape.of(
     MemberSerializer,
     {
         "invited_by": "invited_by_id",
         **{name: Convert(name, lambda value: None) for name in PRIVATE_FIELDS},
     },
 )
-INVITATION_SHAPE = _shape(
+INVITATION_SHAPE = Shape.of(
     InvitationSerializer,
     {"created_by": "created_by_id", "accepted_by": "accepted_by_id"},
 )
-RELATIONSHIP_SHAPE = _shape(RelationshipSerializer)
-PARTICIPATION_SHAPE = _shape(ParticipationSerializer)
-DAILY_HIGHLIGHT_SHAPE = _shape(DailyHighlightSerializer)
+RELATIONSHIP_SHAPE = Shape.of(RelationshipSerializer)
+PARTICIPATION_SHAPE = Shape.of(ParticipationSerializer)
+DAILY_HIGHLIGHT_SHAPE = Shape.of(DailyHighlightSerializer)
 
 
 def _sees_private_data(user) -> bool:

@@ -55,6 +55,16 @@ class Shape:
         self.columns = tuple(dict.fromkeys(_columns(shape)))
         self.build = _builder(shape)
 
+    @classmethod
+    def of(cls, serializer_class, columns: dict | None = None) -> "Shape":
+        """The flat shape of ``serializer_class``'s ``Meta.fields``, each read
+        from the column of its name unless ``columns`` maps it elsewhere
+        (``{"invited_by": "invited_by_id"}``)."""
+        columns = columns or {}
+        return cls(
+            {name: columns.get(name, name) for name in serializer_class.Meta.fields}
+        )
+
     def response(self, rows) -> Response:
         return Response([self.build(row) for row in rows])
 

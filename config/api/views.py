@@ -47,7 +47,8 @@ class LeanListMixin:
         page = self.paginate_queryset(rows)
         if page is None:
             return self.shape.response(rows)
-        return self.get_paginated_response([self.shape.build(row) for row in page])
+        build = self.shape.build  # once: a view may choose its shape per request
+        return self.get_paginated_response([build(row) for row in page])
 
 
 class LeanRetrieveMixin(LeanListMixin):
