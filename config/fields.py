@@ -1,6 +1,7 @@
 """Model fields, the ``Now()`` their database defaults use, and validators,
 for every app."""
 
+import json
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -92,3 +93,66 @@ class UUIDPrimaryKey(models.UUIDField):
         kwargs.setdefault("db_default", functions.UUID4())
         kwargs.setdefault("editable", False)
         super().__init__(*args, **kwargs)
+
+
+class StringArrayField(models.Field):
+    """A list of strings of at most ``max_length`` characters each: the
+    seeds' ``VARCHAR[]`` (``varchar(N)[]``) on PostgreSQL, JSON text on
+    SQLite, which has no arrays. Python sees a ``list`` on both.
+
+    ``<field>__has=value`` finds the rows whose list holds ``value``:
+    ``@> ARRAY[value]`` on PostgreSQL (the operator a GIN index serves),
+    ``json_each`` on SQLite.
+    """
+
+    description = "List of strings"
+
+    def __init__(self, *args, max_length: int, **kwargs):
+        super().__init__(*args, max_length=max_length, **kwargs)
+
+    def db_type(self, connection):
+        if connection.vendor == "postgresql":
+            return f"varchar({self.max_length})[]"
+        return "text"
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or isinstance(value, list):
+            return value
+        return json.loads(value)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is None:
+            return None
+        value = list(value)
+        return value if connection.vendor == "postgresql" else json.dumps(value)
+
+    def value_to_string(self, obj):
+        return json.dumps(self.value_from_object(obj))
+
+
+@StringArrayField.register_lookup
+class Has(models.Lookup):
+    """``tags_cached__has="growth"``: the list holds that string."""
+
+    lookup_name = "has"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        sql = f"EXISTS (SELECT 1 FROM json_each({lhs}) WHERE json_each.value = {rhs})"  # noqa: S608 (compiled SQL)
+        return sql, (*lhs_params, *rhs_params)
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        field = self.lhs.output_field
+        return (
+            f"{lhs} @> ARRAY[{rhs}]::varchar({field.max_length})[]",
+            (*lhs_params, *rhs_params),
+        )

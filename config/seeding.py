@@ -20,9 +20,10 @@ from importlib import import_module
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import connection, models
 from django.utils import timezone
 from django.utils.module_loading import module_has_submodule
+
+from config.bulk import batches, insert_rows
 
 USERNAME_PREFIX = "demo-"
 
@@ -85,38 +86,6 @@ def app_demos() -> list:
     ]
 
 
-def batches(rows: list, size: int = 2000) -> Iterator[list]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
 def bulk_insert(demo: Demo, model, fields: list[str], rows: list[tuple], label: str):
-    """Insert ``rows`` (tuples of values for ``fields``, attribute names such as
-    ``user_id``) into ``model``'s table, drawing a progress bar. PostgreSQL
-    gets them by COPY (a million rows in seconds); other databases by
-    ``bulk_create``. No model ``save()``, signals or conflict handling: the
-    caller inserts only rows that are missing."""
-    progress = demo.progress(batches(rows), label, len(rows))
-    if connection.vendor != "postgresql":
-        for batch in progress:
-            model.objects.bulk_create(
-                model(**dict(zip(fields, row, strict=True))) for row in batch
-            )
-        return
-    meta = model._meta
-    model_fields = [meta.get_field(name) for name in fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
-    table = connection.ops.quote_name(meta.db_table)
-    sql = f"COPY {table} ({columns}) FROM STDIN"
-    # JSON values go in as the driver's JSON adapter; the rest as they are.
-    json_columns = [
-        i for i, f in enumerate(model_fields) if isinstance(f, models.JSONField)
-    ]
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for batch in progress:
-            for row in batch:
-                if json_columns:
-                    row = list(row)
-                    for i in json_columns:
-                        row[i] = model_fields[i].get_db_prep_save(row[i], connection)
-                copy.write_row(row)
+    """``config.bulk.insert_rows`` of ``rows``, drawing a progress bar."""
+    insert_rows(model, fields, demo.progress(batches(rows), label, len(rows)))

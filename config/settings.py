@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "badges",
     "community",
     "chatbot",
+    "wellness",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -293,3 +294,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django": {"handlers": [], "level": LOG_LEVEL}},
 }
+
+# wellness: how many matches each user's batch keeps (wellness/matching.py).
+WELLNESS_MATCHES = env.int("WELLNESS_MATCHES", default=10)

@@ -15,7 +15,12 @@ import orjson
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
-from django.core.validators import MinValueValidator, RegexValidator, URLValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import connections, models
 from django.db.models import OuterRef, Q, Subquery, TextField, Value
 from django.db.models.aggregates import StringAgg
@@ -136,7 +141,7 @@ class UserProfile(models.Model):
     journaling_frequency = models.IntegerField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(0)],
+        validators=[MinValueValidator(0), MaxValueValidator(7)],
         help_text="Journaling entries per week (0-7) in the wellness app.",
     )
     avatar_url = models.TextField(null=True, blank=True, validators=[http_url])
@@ -171,7 +176,7 @@ class UserProfile(models.Model):
         db_table = "user_profiles"
         constraints = [
             models.CheckConstraint(
-                condition=Q(journaling_frequency__gte=0),
+                condition=Q(journaling_frequency__gte=0, journaling_frequency__lte=7),
                 name="user_profiles_journaling_frequency_check",
             ),
             models.CheckConstraint(

@@ -19,6 +19,7 @@ from tests.badges.factories import every_badges_table
 from tests.chatbot.factories import every_chatbot_table
 from tests.community.factories import every_community_table
 from tests.profiles.factories import UserFactory, every_profiles_table
+from tests.wellness.factories import every_wellness_table
 
 
 @pytest.fixture(autouse=True)
@@ -118,6 +119,7 @@ EVERY_TABLE = [
     every_badges_table,
     every_community_table,
     every_chatbot_table,
+    every_wellness_table,
 ]
 
 

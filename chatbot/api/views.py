@@ -20,14 +20,14 @@ from chatbot.api.serializers import (
 )
 from chatbot.models import Conversation, Message, Task
 from config.api.lean import Shape
-from config.api.views import LeanRetrieveMixin
+from config.api.views import LeanRetrieveMixin, OwnRowsMixin
 
 TASK = Shape.of(TaskSerializer)
 CONVERSATION = Shape.of(ConversationSerializer)
 MESSAGE = Shape.of(MessageSerializer)
 
 
-class TaskViewSet(LeanRetrieveMixin, viewsets.ModelViewSet):
+class TaskViewSet(OwnRowsMixin, LeanRetrieveMixin, viewsets.ModelViewSet):
     """Your tasks, newest first (``?completed=``). ``complete`` marks one
     done (or, with ``{"completed": false}``, open again)."""
 
@@ -38,9 +38,6 @@ class TaskViewSet(LeanRetrieveMixin, viewsets.ModelViewSet):
     ordering_fields = ["created_at"]
     ordering = ["-created_at"]
     queryset = Task.objects.all()
-
-    def get_queryset(self):
-        return Task.objects.filter(user=self.request.user)
 
     def perform_create(self, serializer):
         serializer.instance = services.task_create(
@@ -63,6 +60,7 @@ class TaskViewSet(LeanRetrieveMixin, viewsets.ModelViewSet):
 
 
 class ConversationViewSet(
+    OwnRowsMixin,
     LeanRetrieveMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -80,9 +78,6 @@ class ConversationViewSet(
     ordering_fields = ["updated_at"]
     ordering = ["-updated_at"]
     queryset = Conversation.objects.all()
-
-    def get_queryset(self):
-        return Conversation.objects.filter(user=self.request.user)
 
     def perform_create(self, serializer):
         serializer.instance = services.conversation_create(

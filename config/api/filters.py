@@ -6,6 +6,8 @@ from django.db import models
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, filters
 
+from config.api.pagination import key_columns
+
 MAX_BIGINT = 2**63 - 1
 
 
@@ -82,7 +84,8 @@ class OrderingFilter(filters.OrderingFilter):
     """DRF's ordering filter, but an unknown field is a 400, not silently
     ignored, and rows that tie are ordered by their key, in the direction of
     the last term: ``?ordering=-created_at`` is ``-created_at, -id``, so pages
-    never overlap or skip a row.
+    never overlap or skip a row (a composite key adds the columns of it the
+    ordering lacks).
 
     Each viewset lists its ``ordering_fields``: only indexed columns (with the
     key after them), so an ordered page never sorts a whole table.
@@ -90,11 +93,15 @@ class OrderingFilter(filters.OrderingFilter):
 
     def get_ordering(self, request, queryset, view):
         ordering = super().get_ordering(request, queryset, view)
-        key = queryset.model._meta.pk
-        if not ordering or ordering[-1].lstrip("-") in ("pk", key.name, key.attname):
+        if not ordering or ordering[-1].lstrip("-") == "pk":
             return ordering
-        last_descending = ordering[-1].startswith("-")
-        return [*ordering, f"-{key.attname}" if last_descending else key.attname]
+        named = {term.lstrip("-") for term in ordering}
+        sign = "-" if ordering[-1].startswith("-") else ""
+        key = queryset.model._meta.pk
+        missing = [c for c in key_columns(queryset.model) if c not in named]
+        if key.name in named or not missing:
+            return ordering
+        return [*ordering, *(sign + column for column in missing)]
 
     def remove_invalid_fields(self, queryset, fields, view, request):
         valid = super().remove_invalid_fields(queryset, fields, view, request)

@@ -37,6 +37,13 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return parameters
 
 
+def key_columns(model) -> list[str]:
+    """The columns of ``model``'s primary key: one, or each of a composite
+    key's (``user_tags``: ``user_id``, ``tag_id``)."""
+    key = model._meta.pk
+    return [field.attname for field in getattr(key, "fields", [key])]
+
+
 def _flip(term: str) -> str:
     return term[1:] if term.startswith("-") else f"-{term}"
 
@@ -95,11 +102,13 @@ class CursorPagination(pagination.BasePagination):
     max_page_size = settings.API_MAX_PAGE_SIZE
 
     def paginate_queryset(self, queryset, request, view=None):
-        key = queryset.model._meta.pk.attname
-        ordering = [
-            term.replace("pk", key) if term.lstrip("-") == "pk" else term
-            for term in queryset.query.order_by or ["-pk"]
-        ]
+        ordering = []
+        for term in queryset.query.order_by or ["-pk"]:
+            if term.lstrip("-") != "pk":
+                ordering.append(term)
+                continue
+            sign = "-" if term.startswith("-") else ""
+            ordering += [sign + column for column in key_columns(queryset.model)]
 
         def fetch(position, reverse, limit):
             terms = [_flip(term) for term in ordering] if reverse else ordering

@@ -52,7 +52,11 @@ JSON_TYPE_NAMES = {
     list: "an array",
     dict: "an object",
 }
-STRING, INTEGER, NUMBER = ("a string", str), ("an integer", int), ("a number", float)
+STRING, INTEGER, NUMBER = (
+    ("a string", str),
+    ("an integer", int),
+    ("a number", (int, float)),
+)
 
 # (field class, (name, JSON type)): the first class a field is an instance of
 # decides. Fields not listed (JSONField, custom fields) accept any type.

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api.lean import Shape
+from config.api.pagination import key_columns
 from config.api.parsers import JSONParser
 from config.api.serializers import StrictInputMixin
 from config.api.throttling import PasswordThrottle
@@ -32,9 +33,9 @@ class LeanListMixin:
     shape: Shape
 
     def lean_rows(self, queryset):
-        key = queryset.model._meta.pk.attname
         ordering = [term.lstrip("-") for term in queryset.query.order_by]
-        return queryset.values(*dict.fromkeys([*self.shape.columns, *ordering, key]))
+        key = key_columns(queryset.model)
+        return queryset.values(*dict.fromkeys([*self.shape.columns, *ordering, *key]))
 
     def lean_response(self, obj, status: int = 200) -> Response:
         """``obj``, just written, as the lean path shows it (read back by its
@@ -62,6 +63,14 @@ class LeanRetrieveMixin(LeanListMixin):
         if row is None:
             raise NotFound
         return Response(self.shape.build(row))
+
+
+class OwnRowsMixin:
+    """The signed-in user's rows of ``queryset`` only (its ``user`` column):
+    another user's row is a 404 on every verb, and never in a list."""
+
+    def get_queryset(self):
+        return self.queryset.filter(user=self.request.user)
 
 
 class UserScopedListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

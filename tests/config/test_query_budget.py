@@ -32,6 +32,11 @@ NOT_READS = {"/api/schema/", "/api/docs/"}
 OWN_ROWS_ONLY = {
     "/api/chatbot/tasks/",
     "/api/chatbot/conversations/",
+    "/api/wellness/user-tags/{user_id}/",
+    "/api/wellness/habits/",
+    "/api/wellness/gardens/",
+    "/api/wellness/user-features/",
+    "/api/wellness/match-results/",
 }
 
 

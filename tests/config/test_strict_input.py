@@ -156,3 +156,21 @@ def test_a_read_only_field_in_a_write_is_a_400(api_client, user, field):
     assert [(e["field"], e["code"]) for e in body["errors"]] == [(field, "read_only")]
     user.refresh_from_db()
     assert user.tagline is None
+
+
+def test_a_number_field_takes_integers_and_fractions_alike(api_client):
+    """JSON has one number type: a float field takes 1 as well as 0.5, but
+    not "1" or true."""
+    vector = [1, 0.5, -2, 3e-3]
+    response = api_client.post("/api/wellness/user-features/", {"vector": vector})
+    assert response.status_code == 201, response.content
+    assert response.json()["vector"] == [1.0, 0.5, -2.0, 0.003]
+    response = api_client.patch(
+        f"/api/wellness/user-features/{response.json()['user_id']}/",
+        {"vector": [1, "1", True]},
+    )
+    body = assert_error(response, 400, "invalid")
+    assert [(e["field"], e["message"]) for e in body["errors"]] == [
+        ("vector.1", "Expected a number, got a string."),
+        ("vector.2", "Expected a number, got a boolean."),
+    ]
