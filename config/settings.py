@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "community",
     "chatbot",
     "wellness",
+    "safety",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -269,6 +270,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MemberStatusEnum": "community.models.MemberStatus",
         "InvitationStatusEnum": "community.models.InvitationStatus",
+        "PresenceStatusEnum": "safety.models.Status",
+        "ReportStatusEnum": "safety.models.ReportStatus",
+        "ReviewStatusEnum": "safety.models.REVIEW_STATUSES",
+        "MusicProviderEnum": "profiles.models.MusicProvider",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -297,3 +302,10 @@ LOGGING = {
 
 # wellness: how many matches each user's batch keeps (wellness/matching.py).
 WELLNESS_MATCHES = env.int("WELLNESS_MATCHES", default=10)
+
+# safety: rooms hold at most this many members whatever their max_participants
+# (10 for Alpha); a presence older than the TTL reads as offline; locations are
+# keyed hashes (HMAC) under this key: changing it orphans the stored ones.
+SAFETY_ROOM_CAPACITY = env.int("SAFETY_ROOM_CAPACITY", default=10)
+SAFETY_PRESENCE_TTL = env.int("SAFETY_PRESENCE_TTL", default=120)
+SAFETY_LOCATION_KEY = env.str("SAFETY_LOCATION_KEY", default=SECRET_KEY)

@@ -11,7 +11,7 @@ from config.api.views import ApiRootView, TokenView, not_found
 from profiles.api.views import RegisterView
 
 # Each app serves its API from its api/urls.py at /api/<app>/.
-API_APPS = ["profiles", "badges", "community", "chatbot", "wellness"]
+API_APPS = ["profiles", "badges", "community", "chatbot", "wellness", "safety"]
 
 API_LINKS = {
     **{app: f"/api/{app}/" for app in API_APPS},

@@ -19,6 +19,7 @@ from tests.badges.factories import every_badges_table
 from tests.chatbot.factories import every_chatbot_table
 from tests.community.factories import every_community_table
 from tests.profiles.factories import UserFactory, every_profiles_table
+from tests.safety.factories import every_safety_table
 from tests.wellness.factories import every_wellness_table
 
 
@@ -120,6 +121,7 @@ EVERY_TABLE = [
     every_community_table,
     every_chatbot_table,
     every_wellness_table,
+    every_safety_table,
 ]
 
 
@@ -167,6 +169,14 @@ def redis_up(settings):
 def redis_down(settings):
     """Django's Redis cache pointed at a closed port, as settings would make it."""
     settings.CACHES = cache_config(f"redis://127.0.0.1:{closed_port()}/0")
+
+
+@pytest.fixture
+def postgresql():
+    """For a test of what PostgreSQL itself does (its cascades, locks, plans,
+    catalog): skipped on SQLite."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
 
 
 # --- two writers at once (PostgreSQL: SQLite serialises all writers) ----------------

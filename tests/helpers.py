@@ -18,6 +18,12 @@ def assert_error(response, status: int, code: str) -> dict:
     return body
 
 
+def sql(statement: str, params=()) -> None:
+    """Run raw SQL on the test database, as a client other than Django would."""
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
 def get_counting_queries(client, url: str):
     """GET ``url``; return the response and the number of queries it cost."""
     with CaptureQueriesContext(connection) as queries:

@@ -33,12 +33,6 @@ MINUTE = timedelta(minutes=1)
 PAGE = 51  # the API reads a page (50) and one more row
 
 
-@pytest.fixture
-def postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL only")
-
-
 def chatter(user) -> Conversation:
     """A task of ``user`` and a conversation of theirs with two turns (four
     messages, the agent adding a task in the first)."""

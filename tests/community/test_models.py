@@ -484,12 +484,6 @@ def test_unverified_members_may_share_a_github_username():
 # --- the seed's indexes, as PostgreSQL's planner uses them --------------------------
 
 
-@pytest.fixture
-def postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("EXPLAIN output is PostgreSQL's")
-
-
 ROWS = 1000
 DAY = date(2024, 3, 10)
 

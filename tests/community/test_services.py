@@ -76,12 +76,6 @@ def snapshot() -> tuple:
     )
 
 
-@pytest.fixture
-def postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL; SQLite runs one at a time")
-
-
 def all_at_once(calls: list) -> tuple[list, list]:
     """Run ``calls`` in threads, each on its own connection, released together;
     return their results and exceptions (None where there was none)."""

@@ -16,7 +16,10 @@ pytestmark = pytest.mark.django_db
 ONE_ROW_TABLES = {"community.MemberIdSequence"}
 # Models the admin cannot register (a composite primary key), each with the
 # page where staff edit its rows instead.
-EDITED_ELSEWHERE = {"wellness.UserTag": "the tag's page (add and remove users)"}
+EDITED_ELSEWHERE = {
+    "wellness.UserTag": "the tag's page (add and remove users)",
+    "safety.Block": "nowhere: a user's own choice, made in the API",
+}
 
 
 def model_admins():

@@ -43,6 +43,7 @@ def test_api_root_lists_each_app_and_the_platform(anon_client):
         "community": "http://testserver/api/community/",
         "chatbot": "http://testserver/api/chatbot/",
         "wellness": "http://testserver/api/wellness/",
+        "safety": "http://testserver/api/safety/",
         "token": "http://testserver/api/auth/token/",
         "register": "http://testserver/api/auth/register/",
         "schema": "http://testserver/api/schema/",
@@ -51,7 +52,7 @@ def test_api_root_lists_each_app_and_the_platform(anon_client):
 
 
 @pytest.mark.parametrize(
-    "app", ["profiles", "badges", "community", "chatbot", "wellness"]
+    "app", ["profiles", "badges", "community", "chatbot", "wellness", "safety"]
 )
 def test_each_app_root_lists_its_endpoints(api_client, app):
     links = api_client.get(f"/api/{app}/").json()

@@ -37,6 +37,9 @@ OWN_ROWS_ONLY = {
     "/api/wellness/gardens/",
     "/api/wellness/user-features/",
     "/api/wellness/match-results/",
+    "/api/safety/blocks/",
+    "/api/safety/locations/",
+    "/api/safety/private-messages/",
 }
 
 

@@ -122,12 +122,6 @@ def test_database_cascade_removes_highlights_of_a_deleted_post(user):
 # --- indexes (PostgreSQL reads them; EXPLAIN output is its own) ---------------------
 
 
-@pytest.fixture
-def postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("EXPLAIN output is PostgreSQL's")
-
-
 def analyze(table: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {table}")

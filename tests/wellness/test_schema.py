@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from profiles.models import UserProfile
+from tests.helpers import sql
 from tests.profiles.factories import UserFactory
 from tests.wellness.factories import (
     GardenFactory,
@@ -32,17 +33,6 @@ from wellness.models import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL's catalog and planner")
-
-
-def sql(statement: str, params=()) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
 
 
 def refused(statement: str, params=()) -> bool:

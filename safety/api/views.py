@@ -1,0 +1,449 @@
+"""The safety API. Rooms: public ones are listed to everyone signed in,
+private ones to their members only (404 for anyone else); a room's
+messages to its current, unbanned members. Private messages, blocks,
+presence heartbeats and locations are their user's; reports are their
+reporter's and staff's; the moderation log is staff's and append-only."""
+
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+
+from config.api.pagination import CursorPagination
+from config.api.permissions import IsOwnerOrReadOnly, ModelPermissions
+from config.api.views import LeanListMixin, OwnRowsMixin
+from safety import services
+from safety.api.serializers import (
+    BLOCK,
+    MEMBER,
+    PRIVATE_MESSAGE,
+    ROOM_MESSAGE,
+    BlockSerializer,
+    ChatRoomSerializer,
+    HeartbeatSerializer,
+    InviteSerializer,
+    LocationSerializer,
+    LocationSetSerializer,
+    ModerationActionSerializer,
+    NearbySerializer,
+    PresenceSerializer,
+    PrivateMessageSerializer,
+    ReportSerializer,
+    ReviewSerializer,
+    RoleSerializer,
+    RoomMemberSerializer,
+    RoomMessageSerializer,
+)
+from safety.models import (
+    Block,
+    ChatRoom,
+    ChatRoomMember,
+    ChatRoomMessage,
+    Location,
+    ModerationAction,
+    Presence,
+    PrivateMessage,
+    Report,
+)
+
+User = get_user_model()
+
+
+def visible_rooms(user):
+    """Public rooms, and the private ones ``user`` belongs to (unbanned)."""
+    mine = ChatRoomMember.objects.filter(user=user, is_banned=False).values("room_id")
+    return ChatRoom.objects.filter(Q(is_public=True) | Q(pk__in=mine))
+
+
+class ChatRoomViewSet(viewsets.ModelViewSet):
+    """Rooms, newest first: public ones, and the private ones you are in.
+    Creating one makes you its owner (``OWNR``); only the owner edits or
+    deletes it. ``join`` a public room; ``leave`` one."""
+
+    queryset = ChatRoom.objects.all()
+    serializer_class = ChatRoomSerializer
+    permission_classes = [permissions.IsAuthenticated, IsOwnerOrReadOnly]
+    owner_field = "owner_id"
+    lookup_url_kwarg = "room_id"
+    ordering_fields = ["created_at"]
+    ordering = ["-created_at"]
+
+    def get_queryset(self):
+        return visible_rooms(self.request.user)
+
+    def visible_room(self) -> ChatRoom:
+        """The room of the URL for any member-to-be (the owner-only object
+        permission is for changing the room itself)."""
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["room_id"])
+
+    def perform_create(self, serializer):
+        serializer.instance = services.room_create(
+            owner=self.request.user, **serializer.validated_data
+        )
+
+    @extend_schema(request=None, responses={201: RoomMemberSerializer})
+    @action(detail=True, methods=["post"])
+    def join(self, request, room_id):
+        member = services.room_join(room=self.visible_room(), user=request.user)
+        return Response(
+            RoomMemberSerializer(member).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=None, responses={204: None})
+    @action(detail=True, methods=["post"])
+    def leave(self, request, room_id):
+        try:
+            services.room_leave(room=self.visible_room(), user=request.user)
+        except ChatRoomMember.DoesNotExist as error:
+            raise NotFound(str(error)) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RoomScopedMixin:
+    def room(self) -> ChatRoom:
+        return get_object_or_404(
+            visible_rooms(self.request.user), pk=self.kwargs["room_id"]
+        )
+
+
+class MemberViewSet(
+    RoomScopedMixin,
+    LeanListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """A room's members (without users you blocked or who blocked you).
+    The owner or a moderator adds one (``{"user_id"}``: how a private room is
+    joined), bans or unbans one; the owner promotes to ``MOD`` or demotes to
+    ``USER`` (``PATCH {"role"}``)."""
+
+    queryset = ChatRoomMember.objects.all()
+    serializer_class = RoomMemberSerializer
+    shape = MEMBER
+    lookup_field = "user_id"
+    pagination_class = None  # at most SAFETY_ROOM_CAPACITY members (and the banned)
+    ordering = ["joined_at"]
+    ordering_fields = []
+
+    def get_queryset(self):
+        me = self.request.user
+        return (
+            ChatRoomMember.objects.filter(
+                room_id=self.kwargs["room_id"], room__in=visible_rooms(me)
+            )
+            .exclude(services.blocked_with(me))
+            .select_related("user")
+        )
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        if not response.data:
+            self.room()  # 404 for a room you cannot see
+        return response
+
+    @extend_schema(request=InviteSerializer, responses={201: RoomMemberSerializer})
+    def create(self, request, room_id):
+        data = InviteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = get_object_or_404(
+            User, pk=data.validated_data["user_id"], is_active=True
+        )
+        member = services.room_invite(room=self.room(), by=request.user, user=user)
+        return Response(
+            RoomMemberSerializer(member).data, status=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(request=RoleSerializer, responses=RoomMemberSerializer)
+    def partial_update(self, request, room_id, user_id):
+        data = RoleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = services.member_role_set(
+            room=self.room(),
+            by=request.user,
+            member=self.get_object(),
+            **data.validated_data,
+        )
+        return Response(RoomMemberSerializer(member).data)
+
+    @extend_schema(request=None, responses=RoomMemberSerializer)
+    @action(detail=True, methods=["post"])
+    def ban(self, request, room_id, user_id):
+        member = services.member_ban(
+            room=self.room(), by=request.user, member=self.get_object()
+        )
+        return Response(RoomMemberSerializer(member).data)
+
+    @extend_schema(request=None, responses=RoomMemberSerializer)
+    @action(detail=True, methods=["post"])
+    def unban(self, request, room_id, user_id):
+        member = services.member_ban(
+            room=self.room(), by=request.user, member=self.get_object(), banned=False
+        )
+        return Response(RoomMemberSerializer(member).data)
+
+
+class RoomMessageViewSet(
+    RoomScopedMixin, LeanListMixin, mixins.ListModelMixin, viewsets.GenericViewSet
+):
+    """A room's messages, newest first (cursor pages), for its current,
+    unbanned members; they post with ``{"message", "media_url"?}``."""
+
+    queryset = ChatRoomMessage.objects.all()
+    serializer_class = RoomMessageSerializer
+    shape = ROOM_MESSAGE
+    ordering = ["-created_at"]
+    ordering_fields = []
+
+    def get_queryset(self):
+        readers = ChatRoomMember.objects.filter(user=self.request.user, is_banned=False)
+        return ChatRoomMessage.objects.filter(
+            room_id=self.kwargs["room_id"], room__in=readers.values("room")
+        )
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        if not response.data["results"]:
+            services.reader(self.room(), request.user)  # 404, or 403 saying why
+        return response
+
+    @extend_schema(
+        request=RoomMessageSerializer, responses={201: RoomMessageSerializer}
+    )
+    def create(self, request, room_id):
+        data = RoomMessageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.room_message_post(
+            room=self.room(), user=request.user, **data.validated_data
+        )
+        return Response(
+            RoomMessageSerializer(message).data, status=status.HTTP_201_CREATED
+        )
+
+
+class PrivateMessageViewSet(
+    LeanListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Messages you sent or received, newest first (``?with_user_id=``: one
+    conversation). Sending to a user who blocked you, or whom you blocked,
+    is a 403 and nothing is stored."""
+
+    queryset = PrivateMessage.objects.all()
+    serializer_class = PrivateMessageSerializer
+    shape = PRIVATE_MESSAGE
+    lookup_url_kwarg = "private_message_id"
+    ordering = ["-created_at"]
+    ordering_fields = []
+
+    def get_queryset(self):
+        me = self.request.user
+        rows = PrivateMessage.objects.filter(Q(sender=me) | Q(recipient=me))
+        other = self.request.query_params.get("with_user_id")
+        if other and self.action == "list":
+            try:
+                other = uuid.UUID(other)
+            except ValueError:
+                raise ValidationError(
+                    {"with_user_id": "This is not a valid UUID."}
+                ) from None
+            rows = rows.filter(Q(sender_id=other) | Q(recipient_id=other))
+        return rows
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        recipient = get_object_or_404(User, pk=data.pop("recipient_id"), is_active=True)
+        serializer.instance = services.private_message_send(
+            sender=self.request.user, recipient=recipient, **data
+        )
+
+
+class PresenceViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Who is here: each user's last heartbeat, ``offline`` once older than
+    ``SAFETY_PRESENCE_TTL`` (``?room_id=``: those in a room). ``heartbeat``
+    records yours."""
+
+    queryset = Presence.objects.all()
+    serializer_class = PresenceSerializer
+    lookup_field = "user_id"
+    ordering = ["-last_seen_at"]
+    ordering_fields = []
+
+    def get_queryset(self):
+        rows = Presence.objects.exclude(
+            services.blocked_with(self.request.user)
+        ).filter(user__is_active=True)
+        room = self.request.query_params.get("room_id")
+        if room and self.action == "list":
+            if not room.isdigit() or len(room) > 18:
+                return rows.none()
+            rows = rows.filter(
+                room__in=visible_rooms(self.request.user).filter(pk=room)
+            )
+        return rows
+
+    def _shown(self, presence: Presence) -> dict:
+        body = PresenceSerializer(presence).data
+        body["status"] = services.presence_status(presence)
+        return body
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([self._shown(p) for p in page])
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self._shown(self.get_object()))
+
+    @extend_schema(request=HeartbeatSerializer, responses=PresenceSerializer)
+    @action(detail=False, methods=["post"])
+    def heartbeat(self, request):
+        data = HeartbeatSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        room_id = values.pop("room_id", None)
+        room = None
+        if room_id is not None:
+            room = get_object_or_404(visible_rooms(request.user), pk=room_id)
+        presence = services.presence_heartbeat(user=request.user, room=room, **values)
+        return Response(self._shown(presence))
+
+
+class ReportViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Reports: anyone signed in reports a user, a room or a message and
+    sees their own; staff (``safety.view_report``) see all and ``review``
+    them (``safety.change_report``): pending, reviewing, then resolved or
+    dismissed."""
+
+    queryset = Report.objects.all()
+    serializer_class = ReportSerializer
+    lookup_url_kwarg = "report_id"
+    ordering = ["-created_at"]
+    ordering_fields = []
+
+    def get_queryset(self):
+        if self.request.user.has_perm("safety.view_report"):
+            return Report.objects.all()
+        return Report.objects.filter(reporter=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.report_create(
+            reporter=self.request.user, **serializer.validated_data
+        )
+
+    @extend_schema(request=ReviewSerializer, responses=ReportSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, report_id):
+        report = self.get_object()
+        if not request.user.has_perm("safety.change_report"):
+            self.permission_denied(request, "Only moderators review reports.")
+        data = ReviewSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.report_review(
+            report=report, moderator=request.user, **data.validated_data
+        )
+        return Response(ReportSerializer(report).data)
+
+
+class BlockViewSet(
+    LeanListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The users you blocked. ``POST {"blocked_id"}`` blocks one (again:
+    no change); ``DELETE .../{blocked_id}/`` unblocks."""
+
+    queryset = Block.objects.all()
+    serializer_class = BlockSerializer
+    shape = BLOCK
+    lookup_field = "blocked_id"
+    ordering = ["blocked_id"]
+    ordering_fields = []
+
+    def get_queryset(self):
+        return Block.objects.filter(blocker=self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.block(
+            blocker=self.request.user, blocked=serializer.validated_data["blocked"]
+        )
+
+
+class ModerationActionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The moderation log, for staff (model permissions): each action with
+    its moderator and reason. Append-only: no change or deletion here or in
+    the admin."""
+
+    queryset = ModerationAction.objects.all()
+    serializer_class = ModerationActionSerializer
+    permission_classes = [ModelPermissions]
+    lookup_url_kwarg = "moderation_action_id"
+    ordering = ["-created_at"]
+    ordering_fields = []
+
+    def perform_create(self, serializer):
+        serializer.instance = services.moderation_action_create(
+            moderator=self.request.user, **serializer.validated_data
+        )
+
+
+class LocationViewSet(OwnRowsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Your approximate location: ``PUT`` a city (and neighbourhood,
+    coordinates); only keyed hashes and coordinates rounded to ~1 km are
+    stored. ``nearby``: users in your city, without blocked ones."""
+
+    queryset = Location.objects.all()
+    serializer_class = LocationSerializer
+    pagination_class = None  # yours: one row at most
+    ordering = ["-updated_at"]
+    ordering_fields = []
+
+    @extend_schema(request=LocationSetSerializer, responses=LocationSerializer)
+    @action(detail=False, methods=["put"], url_path="me")
+    def me(self, request):
+        data = LocationSetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        location = services.location_set(user=request.user, **data.validated_data)
+        return Response(LocationSerializer(location).data)
+
+    @extend_schema(responses=NearbySerializer(many=True))
+    @action(detail=False, methods=["get"], pagination_class=CursorPagination)
+    def nearby(self, request):
+        rows = services.nearby(request.user).values(
+            "user_id", "user__username", "same_neighborhood"
+        )
+        page = self.paginate_queryset(rows.order_by("user_id"))
+        return self.get_paginated_response(
+            [
+                {
+                    "user_id": row["user_id"],
+                    "username": row["user__username"],
+                    "same_neighborhood": row["same_neighborhood"],
+                }
+                for row in page
+            ]
+        )
