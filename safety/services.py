@@ -318,12 +318,13 @@ def report_create(*, reporter, **fields) -> Report:
             "Name what you report: reported_user_id, reported_room_id or "
             "reported_message_id."
         )
+    report = Report(reporter=reporter, **fields)
     message = fields.get("reported_message")
     if message is not None:  # the record outlives the message: name its room and author
-        fields.setdefault("reported_room", None)
-        fields["reported_room"] = fields["reported_room"] or message.room
-        fields["reported_user"] = fields.get("reported_user") or message.user
-    return Report.objects.create(reporter=reporter, **fields)
+        report.reported_room_id = report.reported_room_id or message.room_id
+        report.reported_user_id = report.reported_user_id or message.user_id
+    report.save(force_insert=True)
+    return report
 
 
 CLOSED = {ReportStatus.RESOLVED, ReportStatus.DISMISSED}

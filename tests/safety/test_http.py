@@ -390,3 +390,45 @@ def test_another_users_private_rows_are_404(user, other_user):
         "not_found",
     )
     assert Block.objects.count() == 1
+
+
+def test_members_leave_but_the_owner_cannot(api_client, user):
+    room = RoomFactory()
+    services.room_join(room=room, user=user)
+    ok(api_client.post(f"{API}chat-rooms/{room.pk}/leave/"), 204)
+    assert_error(api_client.post(f"{API}chat-rooms/{room.pk}/leave/"), 404, "not_found")
+    owner = token_client(room.owner)
+    assert fields(owner.post(f"{API}chat-rooms/{room.pk}/leave/")) == ["room_id"]
+    assert list(ChatRoomMember.objects.values_list("user_id", flat=True)) == [
+        room.owner.pk
+    ]
+
+
+def test_a_heartbeat_names_only_a_room_you_are_in(api_client, user):
+    room, private = RoomFactory(), RoomFactory(is_public=False)
+    response = api_client.post(f"{API}presence/heartbeat/", {"room_id": room.pk})
+    assert_error(response, 403, "permission_denied")
+    response = api_client.post(f"{API}presence/heartbeat/", {"room_id": private.pk})
+    assert_error(response, 404, "not_found")
+    services.room_join(room=room, user=user)
+    ok(api_client.post(f"{API}presence/heartbeat/", {"room_id": room.pk}))
+    rows = results(api_client.get(f"{API}presence/?room_id={room.pk}"))
+    assert [(row["user_id"], row["room_id"]) for row in rows] == [
+        (str(user.pk), room.pk)
+    ]
+
+
+def test_a_message_report_names_the_room_and_author(api_client, user):
+    room = RoomFactory()
+    message = services.room_message_post(room=room, user=room.owner, message="spam")
+    body = ok(
+        api_client.post(
+            f"{API}reports/",
+            {"reported_message_id": message.pk, "report_type": "spam"},
+        ),
+        201,
+    )
+    assert (body["reported_room_id"], body["reported_user_id"]) == (
+        room.pk,
+        str(room.owner.pk),
+    )
