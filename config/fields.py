@@ -151,8 +151,6 @@ class Has(models.Lookup):
     def as_postgresql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        field = self.lhs.output_field
-        return (
-            f"{lhs} @> ARRAY[{rhs}]::varchar({field.max_length})[]",
-            (*lhs_params, *rhs_params),
-        )
+        # varchar[], not varchar(n)[]: a cast to n characters would cut a
+        # longer value to one that matches.
+        return f"{lhs} @> ARRAY[{rhs}]::varchar[]", (*lhs_params, *rhs_params)

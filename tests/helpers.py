@@ -1,5 +1,7 @@
 """Assertions every app's tests reuse."""
 
+import functools
+import re
 from collections.abc import Callable
 from urllib.parse import quote
 
@@ -16,6 +18,18 @@ def assert_error(response, status: int, code: str) -> dict:
     assert (body["status"], body["code"]) == (status, code)
     assert body["detail"]
     return body
+
+
+def ok(response, status: int = 200):
+    """Assert ``response`` succeeded with ``status``; its body (None if empty)."""
+    assert response.status_code == status, response.content
+    return response.json() if response.content else None
+
+
+def error_fields(response, status: int = 400) -> list[tuple[str, str]]:
+    """``(field, code)`` of each entry of a 400 (``invalid``) answer's ``errors``."""
+    body = assert_error(response, status, "invalid")
+    return [(error["field"], error["code"]) for error in body["errors"]]
 
 
 def sql(statement: str, params=()) -> None:
@@ -91,3 +105,36 @@ def _path_segment(value) -> str | None:
     """``value`` percent-encoded for a URL path, as a client must send it
     (member id ``#1`` is ``%231``)."""
     return None if value is None else quote(str(value), safe="")
+
+
+# --- walks of the OpenAPI schema ------------------------------------------------------
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@functools.cache
+def schema_paths(prefix: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``(path, methods)`` of every operation of the OpenAPI schema under
+    ``prefix`` (the schema is the same for every test: built once)."""
+    from rest_framework.test import APIClient
+
+    schema = APIClient().get("/api/schema/?format=json").json()
+    return tuple(
+        (path, tuple(method for method in METHODS if method in item))
+        for path, item in schema["paths"].items()
+        if path.startswith(prefix)
+    )
+
+
+def schema_operations(prefix: str, values: dict) -> list[tuple[str, str, str]]:
+    """``(method, path, url)`` of every operation under ``prefix``, each path
+    parameter replaced by ``values[name]`` (a missing one fails: a new
+    endpoint needs a row in the walk)."""
+    found = []
+    for path, methods in schema_paths(prefix):
+        url = path
+        for name in re.findall(r"{(\w+)}", path):
+            assert name in values, f"no row for {{{name}}} in {path}: add one"
+            url = url.replace("{" + name + "}", str(values[name]))
+        found += [(method, path, url) for method in methods]
+    return found

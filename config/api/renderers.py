@@ -11,11 +11,18 @@ class JSONRenderer(renderers.JSONRenderer):
     formats ``datetime`` (UTC as ``Z``, like DRF's fields) and ``UUID`` values
     itself, so the lean read path (config/api/lean.py) can hand it database
     rows without converting each value first. Pretty-printed output (the
-    browsable API, ``; indent=``) stays DRF's."""
+    browsable API, ``; indent=``) stays DRF's, and so does a body orjson
+    cannot write: an integer beyond 64 bits, which JSON allows and a jsonb
+    column keeps (it reads ``1e20`` back as 100000000000000000000)."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:
             return b""
-        if self.get_indent(accepted_media_type, renderer_context or {}):
-            return super().render(data, accepted_media_type, renderer_context)
-        return orjson.dumps(data, default=self.encoder_class().default, option=OPTIONS)
+        if not self.get_indent(accepted_media_type, renderer_context or {}):
+            try:
+                return orjson.dumps(
+                    data, default=self.encoder_class().default, option=OPTIONS
+                )
+            except orjson.JSONEncodeError:
+                pass
+        return super().render(data, accepted_media_type, renderer_context)

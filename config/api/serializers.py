@@ -176,4 +176,8 @@ class ModelSerializer(StrictInputMixin, serializers.ModelSerializer):
         field_class, kwargs = super().build_standard_field(field_name, model_field)
         if model_field.null and field_class is fields.CharField:
             field_class = BlankIsNullCharField
+        if field_class is fields.ChoiceField and "" not in dict(kwargs["choices"]):
+            # DRF lets "" through a choice of a blank=True column: it is not
+            # one of the choices (and would break the column's CHECK).
+            kwargs.pop("allow_blank", None)
         return field_class, kwargs

@@ -5,8 +5,6 @@ complete, delete, bad input), conversations, messages (a turn with the
 agent's tool calls, oldest first with cursors, never edited), another agent
 by setting, bcrypt passwords for new users, and constant list costs."""
 
-import functools
-import re
 from datetime import timedelta
 
 import pytest
@@ -20,7 +18,15 @@ from config import settings as project_settings
 from profiles.models import User
 from tests.chatbot.factories import ConversationFactory, TaskFactory
 from tests.conftest import token_client
-from tests.helpers import assert_error, assert_list_queries_constant, results
+from tests.helpers import (
+    assert_error,
+    assert_list_queries_constant,
+    error_fields,
+    ok,
+    results,
+    schema_operations,
+    schema_paths,
+)
 from tests.profiles.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +34,6 @@ pytestmark = pytest.mark.django_db
 CHATBOT = "/api/chatbot/"
 TASKS = f"{CHATBOT}tasks/"
 CONVERSATIONS = f"{CHATBOT}conversations/"
-METHODS = ("get", "post", "put", "patch", "delete")
 MISSING = "00000000-0000-0000-0000-000000000000"
 
 # --- helpers and fixtures -----------------------------------------------------------
@@ -44,16 +49,6 @@ def conversation_url(conversation, suffix: str = "") -> str:
 
 def messages_url(conversation) -> str:
     return conversation_url(conversation, "messages/")
-
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.content
-    return response.json() if response.content else None
-
-
-def error_fields(response) -> list[tuple[str, str]]:
-    body = assert_error(response, 400, "invalid")
-    return [(error["field"], error["code"]) for error in body["errors"]]
 
 
 def ids(response) -> list[str]:
@@ -86,31 +81,6 @@ def owner_rows(owner) -> dict[str, str]:
     return {"task_id": str(task.pk), "conversation_id": str(conversation.pk)}
 
 
-@functools.cache
-def chatbot_paths() -> list[tuple[str, tuple[str, ...]]]:
-    """``(path, methods)`` of every operation of the schema under
-    /api/chatbot/ (built once)."""
-    schema = APIClient().get("/api/schema/?format=json").json()
-    return [
-        (path, tuple(method for method in METHODS if method in item))
-        for path, item in schema["paths"].items()
-        if path.startswith(CHATBOT)
-    ]
-
-
-def operations(values: dict[str, str]) -> list[tuple[str, str, str]]:
-    """``(method, path, url)`` of every chatbot operation, path parameters
-    replaced by ``values``."""
-    found = []
-    for path, methods in chatbot_paths():
-        url = path
-        for name in re.findall(r"{(\w+)}", path):
-            assert name in values, f"no row for {{{name}}} in {path}: add one"
-            url = url.replace("{" + name + "}", values[name])
-        found += [(method, path, url) for method in methods]
-    return found
-
-
 def body_for(path: str) -> dict:
     """A valid body for a write on ``path``: a refusal is then about whose row
     it is, not about the body."""
@@ -133,7 +103,7 @@ def send(client, method: str, path: str, url: str):
 
 
 def test_the_schema_lists_every_chatbot_operation():
-    found = {(m, path) for path, methods in chatbot_paths() for m in methods}
+    found = {(m, path) for path, methods in schema_paths(CHATBOT) for m in methods}
     task, conversation = f"{TASKS}{{task_id}}/", f"{CONVERSATIONS}{{conversation_id}}/"
     assert found == {
         ("get", TASKS),
@@ -159,7 +129,7 @@ def test_another_user_gets_404_on_every_row_and_never_sees_them(user, other_user
     before = rows_of(user)
     intruder = token_client(other_user)
     checked = 0
-    for method, path, url in operations(values):
+    for method, path, url in schema_operations(CHATBOT, values):
         response = send(intruder, method, path, url)
         if "{" in path:
             assert_error(response, 404, "not_found")
@@ -179,7 +149,7 @@ def test_another_user_gets_404_on_every_row_and_never_sees_them(user, other_user
 
 def test_a_row_that_does_not_exist_is_a_404_like_anothers(api_client):
     values = {"task_id": MISSING, "conversation_id": MISSING}
-    for method, path, url in operations(values):
+    for method, path, url in schema_operations(CHATBOT, values):
         if "{" in path:
             assert_error(send(api_client, method, path, url), 404, "not_found")
 
@@ -187,7 +157,7 @@ def test_a_row_that_does_not_exist_is_a_404_like_anothers(api_client):
 def test_anonymous_callers_get_401_on_every_operation(anon_client, user):
     values = owner_rows(user)
     before = rows_of(user)
-    for method, path, url in operations(values):
+    for method, path, url in schema_operations(CHATBOT, values):
         response = send(anon_client, method, path, url)
         assert_error(response, 401, "not_authenticated")
     assert rows_of(user) == before

@@ -4,10 +4,8 @@ members and their soft delete, invitations and their acceptance (also many at
 once), relationships, participation events one by one and in batches, daily
 highlights, and the lean bodies, query counts and cursors of every list."""
 
-import functools
 import itertools
 import json
-import re
 import threading
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
@@ -46,7 +44,15 @@ from config.accounts import service_account
 from config.api.renderers import JSONRenderer
 from tests.community.factories import MemberFactory
 from tests.conftest import token_client
-from tests.helpers import assert_error, assert_list_queries_constant, results
+from tests.helpers import (
+    assert_error,
+    assert_list_queries_constant,
+    error_fields,
+    ok,
+    results,
+    schema_operations,
+    schema_paths,
+)
 from tests.profiles.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +67,6 @@ BATCH = f"{PARTICIPATION}batch/"
 HIGHLIGHTS = f"{COMMUNITY}member-daily-highlights/"
 BUILD = f"{HIGHLIGHTS}build/"
 
-METHODS = ("get", "post", "put", "patch", "delete")
 VIEW_PERMISSIONS = [
     "view_communitymember",
     "view_communityinvitation",
@@ -105,18 +110,6 @@ def table_state() -> list[list[dict]]:
         MemberIdSequence.objects,
     ]
     return [list(manager.order_by("pk").values()) for manager in managers]
-
-
-def error_fields(response) -> list[tuple[str, str]]:
-    """``(field, code)`` of each entry of a 400's ``errors``."""
-    body = assert_error(response, 400, "invalid")
-    return [(error["field"], error["code"]) for error in body["errors"]]
-
-
-def ok(response, status: int = 200):
-    """Assert ``response`` succeeded with ``status``; its body."""
-    assert response.status_code == status, response.content
-    return response.json() if response.content else None
 
 
 def drf(data) -> object:
@@ -192,18 +185,6 @@ def directory():
     return inviter
 
 
-@functools.cache
-def community_paths() -> list[tuple[str, tuple[str, ...]]]:
-    """``(path, methods)`` of every operation of the OpenAPI schema under
-    /api/community/ (the schema is the same for every test: built once)."""
-    schema = APIClient().get("/api/schema/?format=json").json()
-    return [
-        (path, tuple(method for method in METHODS if method in item))
-        for path, item in schema["paths"].items()
-        if path.startswith(COMMUNITY)
-    ]
-
-
 def community_operations() -> list[tuple[str, str]]:
     """``(method, url)`` of every community operation, each path parameter
     replaced by an existing row's (``directory``), percent-encoded."""
@@ -215,14 +196,7 @@ def community_operations() -> list[tuple[str, str]]:
         "member_participation_id": MemberParticipation.objects.first().pk,
         "member_daily_highlight_id": MemberDailyHighlight.objects.first().pk,
     }
-    operations = []
-    for path, methods in community_paths():
-        url = path
-        for name in re.findall(r"{(\w+)}", path):
-            assert name in values, f"no row for {{{name}}} in {path}: add one"
-            url = url.replace("{" + name + "}", str(values[name]))
-        operations += [(method, url) for method in methods]
-    return operations
+    return [(method, url) for method, _, url in schema_operations(COMMUNITY, values)]
 
 
 def send(client, method: str, url: str):
@@ -235,7 +209,9 @@ def send(client, method: str, url: str):
 
 
 def test_the_schema_lists_every_community_operation():
-    operations = {(m, path) for path, methods in community_paths() for m in methods}
+    operations = {
+        (m, path) for path, methods in schema_paths(COMMUNITY) for m in methods
+    }
     member = f"{MEMBERS}{{member_id}}/"
     assert operations >= {
         ("get", MEMBERS),

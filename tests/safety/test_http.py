@@ -12,6 +12,7 @@ from django.utils import timezone
 from safety import services
 from safety.models import (
     Block,
+    ChatRoom,
     ChatRoomMember,
     ChatRoomMessage,
     Location,
@@ -21,18 +22,13 @@ from safety.models import (
     Report,
 )
 from tests.conftest import token_client
-from tests.helpers import assert_error, results
+from tests.helpers import assert_error, ok, results, schema_operations
 from tests.profiles.factories import UserFactory
 from tests.safety.factories import RoomFactory
 
 pytestmark = pytest.mark.django_db
 
 API = "/api/safety/"
-
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.content
-    return response.json() if response.content else None
 
 
 def fields(response, status: int = 400) -> list[str]:
@@ -364,32 +360,97 @@ def test_nearby_lists_users_of_my_city_without_blocked_ones(api_client, user):
 # --- isolation ----------------------------------------------------------------------
 
 
-def test_another_users_private_rows_are_404(user, other_user):
+# The rows a stranger may see: presence is every active user's (others'
+# rooms show it), and the moderation log is staff's alone (403 for anyone
+# else, whatever the id: it tells nothing of which rows exist).
+PUBLIC_PATHS = {f"{API}presence/{{user_id}}/"}
+STAFF_PATHS = {f"{API}moderation-actions/{{moderation_action_id}}/"}
+
+
+def private_rows(owner) -> dict:
+    """A row of ``owner``'s behind every path parameter of the safety API: a
+    private room with a member and a message, a private message to a third
+    user, a block, a report, a moderation action taken on them."""
+    room = RoomFactory(owner=owner, is_public=False)
+    services.room_message_post(room=room, user=owner, message="owner's secret")
+    services.block(blocker=owner, blocked=UserFactory())
     message = services.private_message_send(
-        sender=user, recipient=UserFactory(), message="x"
+        sender=owner, recipient=UserFactory(), message="owner's secret"
     )
-    services.block(blocker=user, blocked=UserFactory())
-    blocked_id = Block.objects.get().blocked_id
-    room = RoomFactory(owner=user, is_public=False)
     report = services.report_create(
-        reporter=user, reported_room=room, report_type="spam"
+        reporter=owner, reported_room=room, report_type="spam"
     )
-    stranger = token_client(other_user)
-    for url in (
-        f"{API}private-messages/{message.pk}/",
-        f"{API}reports/{report.pk}/",
-        f"{API}chat-rooms/{room.pk}/",
-        f"{API}chat-rooms/{room.pk}/members/",
-        f"{API}chat-rooms/{room.pk}/messages/",
+    action = services.moderation_action_create(
+        moderator=UserFactory(is_staff=True),
+        action_type="warn",
+        reason="the walk",
+        target_user=owner,
+    )
+    return {
+        "room_id": room.pk,
+        "user_id": owner.pk,
+        "blocked_id": Block.objects.get(blocker=owner).blocked_id,
+        "private_message_id": message.pk,
+        "report_id": report.pk,
+        "moderation_action_id": action.pk,
+    }
+
+
+def safety_rows() -> list:
+    return [
+        list(model.objects.order_by("pk").values())
+        for model in (
+            ChatRoom,
+            ChatRoomMember,
+            ChatRoomMessage,
+            PrivateMessage,
+            Block,
+            Report,
+            ModerationAction,
+        )
+    ]
+
+
+def body_for(path: str) -> dict:
+    """A body valid for the write on ``path``: a refusal is then about whose
+    row it is, not about the body."""
+    for end, body in (
+        ("/members/", {"user_id": str(UserFactory().pk)}),
+        ("/messages/", {"message": "taken over"}),
+        ("/review/", {"status": "reviewing"}),
+        ("/{user_id}/", {"role": "MOD"}),
     ):
-        assert_error(stranger.get(url), 404, "not_found")
-    assert_error(stranger.delete(f"{API}blocks/{blocked_id}/"), 404, "not_found")
-    assert_error(
-        stranger.patch(f"{API}chat-rooms/{room.pk}/", {"room_name": "x"}),
-        404,
-        "not_found",
-    )
-    assert Block.objects.count() == 1
+        if path.endswith(end):
+            return body
+    return {"room_name": "taken over"}
+
+
+def test_another_user_gets_404_on_every_private_row_and_verb(user, other_user):
+    values = private_rows(user)
+    before = safety_rows()
+    stranger = token_client(other_user)
+    checked = 0
+    for method, path, url in schema_operations(API, values):
+        if "{" not in path or path in PUBLIC_PATHS:
+            continue
+        if method in ("get", "delete"):
+            response = getattr(stranger, method)(url)
+        else:
+            response = getattr(stranger, method)(url, body_for(path), format="json")
+        if path in STAFF_PATHS:
+            assert_error(response, 403, "permission_denied")
+        else:
+            assert_error(response, 404, "not_found")
+            assert "owner's" not in response.content.decode()
+        checked += 1
+    assert checked == 20
+    assert safety_rows() == before
+    # Nor do the lists show them.
+    for listed in ("chat-rooms/", "private-messages/", "blocks/", "reports/"):
+        response = stranger.get(f"{API}{listed}")
+        assert response.status_code == 200
+        assert "owner's" not in response.content.decode()
+        assert not results(response), listed
 
 
 def test_members_leave_but_the_owner_cannot(api_client, user):

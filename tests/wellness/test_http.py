@@ -5,7 +5,13 @@ private rows are 404 on every verb; lists cost the same for 1 and 50 rows."""
 import pytest
 
 from tests.conftest import token_client
-from tests.helpers import assert_error, assert_list_queries_constant, results
+from tests.helpers import (
+    assert_error,
+    assert_list_queries_constant,
+    error_fields,
+    ok,
+    results,
+)
 from tests.profiles.factories import UserFactory
 from tests.wellness.factories import (
     GardenFactory,
@@ -29,16 +35,6 @@ pytestmark = pytest.mark.django_db
 
 API = "/api/wellness/"
 METHODS = ("get", "put", "patch", "delete")
-
-
-def ok(response, status: int = 200):
-    assert response.status_code == status, response.content
-    return response.json() if response.content else None
-
-
-def error_fields(response, status: int = 400) -> list[tuple[str, str]]:
-    body = assert_error(response, status, "invalid")
-    return [(error["field"], error["code"]) for error in body["errors"]]
 
 
 # --- tags ---------------------------------------------------------------------------

@@ -184,4 +184,9 @@ MATCH_RESULT = Shape(
 TAG = Shape.of(TagSerializer)
 HABIT = Shape.of(HabitSerializer)
 GARDEN = Shape.of(GardenSerializer)
-USER_FEATURE = Shape.of(UserFeatureSerializer)
+# jsonb keeps 1e20 as the number 100000000000000000000, which reads back as
+# an int: a vector answers floats, as it was sent.
+USER_FEATURE = Shape.of(
+    UserFeatureSerializer,
+    {"vector": Convert("vector", lambda vector: [float(x) for x in vector])},
+)
