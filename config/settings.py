@@ -303,6 +303,29 @@ LOGGING = {
 # wellness: how many matches each user's batch keeps (wellness/matching.py).
 WELLNESS_MATCHES = env.int("WELLNESS_MATCHES", default=10)
 
+
+# WebSockets (config/ws.py): the Redis channel layer, so every server process
+# reaches every socket; in-memory (one process) when REDIS_URL is unset.
+def channel_layers_config(redis_url: str | None, prefix: str = "ws") -> dict:
+    """The CHANNEL_LAYERS setting for ``redis_url`` (else in memory).
+
+    A socket's consumer waits for its next event with BZPOPMIN, blocking up
+    to the layer's ``brpop_timeout`` (5 s); redis-py's default read timeout
+    is 5 s too, so an idle socket's wait could time out and close it: reads
+    may take 10 s here."""
+    if not redis_url:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    host = {"address": redis_url, "socket_connect_timeout": 2, "socket_timeout": 10}
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [host], "prefix": prefix},
+        }
+    }
+
+
+CHANNEL_LAYERS = channel_layers_config(env.str("REDIS_URL", default=""))
+
 # safety: rooms hold at most this many members whatever their max_participants
 # (10 for Alpha); a presence older than the TTL reads as offline; locations are
 # keyed hashes (HMAC) under this key: changing it orphans the stored ones.

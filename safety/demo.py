@@ -52,7 +52,7 @@ def seed(demo: Demo) -> None:
             services.private_message_send(
                 sender=user, recipient=previous, message=rng.choice(LINES)
             )
-        services.presence_heartbeat(user=user, status="online", room=room)
+        services.presence_heartbeat(user=user, status="online", room_id=room.pk)
         city, latitude, longitude = rng.choice(CITIES)
         services.location_set(
             user=user,

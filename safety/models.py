@@ -12,9 +12,12 @@ refuses), so the log has no gaps. docs/schema-decisions.md lists where this
 differs from the seed.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from config.fields import Now, UpdatedAtField
 
@@ -24,6 +27,13 @@ USER = settings.AUTH_USER_MODEL
 class MusicProvider(models.TextChoices):
     SPOTIFY = "spotify", "Spotify"
     SOUNDCLOUD = "soundcloud", "SoundCloud"
+
+
+class ChatRoomQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Public rooms, and the private ones ``user`` belongs to (unbanned)."""
+        mine = ChatRoomMember.objects.filter(user=user, is_banned=False)
+        return self.filter(Q(is_public=True) | Q(pk__in=mine.values("room_id")))
 
 
 class ChatRoom(models.Model):
@@ -45,6 +55,8 @@ class ChatRoom(models.Model):
     max_participants = models.IntegerField(default=50, db_default=50)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = UpdatedAtField()
+
+    objects = ChatRoomQuerySet.as_manager()
 
     class Meta:
         db_table = "chat_rooms"
@@ -208,6 +220,19 @@ class Presence(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.status}"
+
+    @staticmethod
+    def stale_before():
+        """Heartbeats before this moment are too old to count."""
+        return timezone.now() - timedelta(seconds=settings.SAFETY_PRESENCE_TTL)
+
+    @property
+    def shown_status(self) -> str:
+        """The status as others see it: offline once the heartbeat is older
+        than ``SAFETY_PRESENCE_TTL``."""
+        if self.last_seen_at < self.stale_before():
+            return Status.OFFLINE
+        return self.status
 
 
 class ReportStatus(models.TextChoices):

@@ -13,12 +13,15 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from safety import events
 from safety.models import (
     ActionType,
     Block,
@@ -87,13 +90,15 @@ def block(*, blocker, blocked) -> Block:
     if blocker.pk == blocked.pk:
         raise ValidationError({"blocked_id": "You cannot block yourself."})
     found, _ = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
+    events.blocks_changed(blocker.pk, blocked.pk)
     return found
 
 
-def unblock(*, blocker, blocked) -> None:
-    deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
+def unblock(*, blocker, blocked_id) -> None:
+    deleted, _ = Block.objects.filter(blocker=blocker, blocked_id=blocked_id).delete()
     if not deleted:
         raise Block.DoesNotExist("You have not blocked this user.")
+    events.blocks_changed(blocker.pk, blocked_id)
 
 
 def muted_until(user):
@@ -137,6 +142,17 @@ def room_create(*, owner, **fields) -> ChatRoom:
     return room
 
 
+def visible_room(user, room_id) -> ChatRoom:
+    """The room ``room_id`` if ``user`` may see it (public, or theirs), else
+    a 404: a private room of others does not exist for them."""
+    return get_object_or_404(ChatRoom.objects.visible_to(user), pk=room_id)
+
+
+def active_user(user_id):
+    """The active user ``user_id`` (whom one can message or invite), or a 404."""
+    return get_object_or_404(get_user_model(), pk=user_id, is_active=True)
+
+
 def membership(room, user) -> ChatRoomMember | None:
     return ChatRoomMember.objects.filter(room=room, user=user).first()
 
@@ -155,7 +171,9 @@ def _add_member(room: ChatRoom, user, role: Role = Role.USER) -> ChatRoomMember:
         raise ValidationError(
             {"room_id": f"The room is full ({capacity(room)} members)."}
         )
-    return ChatRoomMember.objects.create(room=room, user=user, role=role)
+    added = ChatRoomMember.objects.create(room=room, user=user, role=role)
+    events.member("joined", added)
+    return added
 
 
 @transaction.atomic
@@ -193,6 +211,7 @@ def room_leave(*, room: ChatRoom, user) -> None:
     if found.role == Role.OWNER:
         raise ValidationError({"room_id": "The owner cannot leave; delete the room."})
     found.delete()
+    events.member_left(room.pk, found.user_id)
 
 
 def _outranked(room, actor, member: ChatRoomMember) -> None:
@@ -207,6 +226,7 @@ def member_ban(*, room: ChatRoom, by, member: ChatRoomMember, banned: bool = Tru
     _outranked(room, by, member)
     member.is_banned = banned
     member.save(update_fields=["is_banned"])
+    events.member("banned" if banned else "unbanned", member)
     return member
 
 
@@ -222,6 +242,7 @@ def member_role_set(*, room: ChatRoom, by, member: ChatRoomMember, role: str):
         raise ValidationError({"role": "The owner's role does not change."})
     member.role = role
     member.save(update_fields=["role"])
+    events.member("role", member)
     return member
 
 
@@ -245,6 +266,7 @@ def room_message_post(*, room, user, message: str, media_url: str | None = None)
     ChatRoomMember.objects.filter(room=room, user=user).update(
         last_seen_at=message_row.created_at
     )
+    events.room_message(message_row)
     return message_row
 
 
@@ -261,21 +283,29 @@ def private_message_send(*, sender, recipient, message: str, media_url=None):
             "You cannot message this user: one of you blocked the other."
         )
     not_muted(sender)
-    return PrivateMessage.objects.create(
+    sent = PrivateMessage.objects.create(
         sender=sender,
         recipient=recipient,
         message=message,
         media_url=media_url_clean(media_url),
     )
+    events.private_message(sent)
+    return sent
 
 
 # --- presence -----------------------------------------------------------------------
 
 
-def presence_heartbeat(*, user, status: str, activity=None, room=None) -> Presence:
-    """Record that ``user`` is here now (one row per user, upserted)."""
-    if room is not None:
+def presence_heartbeat(*, user, status: str, activity=None, room_id=None) -> Presence:
+    """Record that ``user`` is here now (one row per user, upserted), in
+    room ``room_id`` if given (one they may read). The rooms they are in hear
+    of it when what others see changes (status, activity or room), not at
+    every heartbeat."""
+    room = None
+    if room_id is not None:
+        room = visible_room(user, room_id)
         reader(room, user)
+    before = Presence.objects.filter(user=user).first()
     found, _ = Presence.objects.update_or_create(
         user=user,
         defaults={
@@ -285,25 +315,30 @@ def presence_heartbeat(*, user, status: str, activity=None, room=None) -> Presen
             "last_seen_at": timezone.now(),
         },
     )
+    if before is None or _seen(before) != _seen(found):
+        _announce_presence({user.pk: found})
     return found
 
 
-def presence_stale_before():
-    return timezone.now() - timedelta(seconds=settings.SAFETY_PRESENCE_TTL)
+def _seen(presence: Presence) -> tuple:
+    return presence.shown_status, presence.activity, presence.room_id
 
 
-def presence_status(presence: Presence) -> str:
-    """The status as others should see it: offline once the heartbeat is
-    older than ``SAFETY_PRESENCE_TTL``."""
-    if presence.last_seen_at < presence_stale_before():
-        return Status.OFFLINE
-    return presence.status
+def _announce_presence(presences: dict) -> None:
+    """``presence.changed`` in every room where each user is an unbanned
+    member (one query for them all)."""
+    rooms = ChatRoomMember.objects.filter(user__in=presences, is_banned=False)
+    for room_id, user_id in rooms.values_list("room_id", "user_id"):
+        events.presence(room_id, presences[user_id])
 
 
 def presence_cleanup() -> int:
-    deleted, _ = Presence.objects.filter(
-        last_seen_at__lt=presence_stale_before()
-    ).delete()
+    """Delete the presence rows older than the TTL; the rooms of those who
+    had not said they were offline hear that they are."""
+    stale = Presence.objects.filter(last_seen_at__lt=Presence.stale_before())
+    gone = {row.user_id: row for row in stale.exclude(status=Status.OFFLINE)}
+    deleted, _ = stale.delete()
+    _announce_presence(gone)
     return deleted
 
 

@@ -192,6 +192,26 @@ def integrity_conflict(exc: IntegrityError) -> Conflict | None:
     )
 
 
+def api_exception(exc: Exception) -> Exception | None:
+    """``exc`` as the DRF exception the API answers with (Django's own
+    exceptions translated), or None for an ``IntegrityError`` that is a bug.
+    The WebSocket consumers answer with the same bodies (config/ws.py)."""
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(*exc.args)
+    if isinstance(exc, RequestDataTooBig):  # read by request.body
+        return PayloadTooLarge()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(*exc.args)
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(serializers.as_serializer_error(exc))
+    if isinstance(exc, ProtectedError | RestrictedError):
+        names = sorted({str(obj._meta.verbose_name_plural) for obj in exc.args[1]})
+        return Conflict(f"Still referenced by {', '.join(names)}; remove those first.")
+    if isinstance(exc, IntegrityError):
+        return integrity_conflict(exc)
+    return exc
+
+
 def exception_handler(exc, context):
     """DRF's handler, widened to the errors the model layer raises, with one body.
 
@@ -201,21 +221,9 @@ def exception_handler(exc, context):
     ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413. Any other ``IntegrityError``
     stays unhandled: DRF re-raises it and Django logs a 500.
     """
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound(*exc.args)
-    elif isinstance(exc, RequestDataTooBig):  # read by request.body
-        exc = PayloadTooLarge()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied(*exc.args)
-    elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(serializers.as_serializer_error(exc))
-    elif isinstance(exc, ProtectedError | RestrictedError):
-        names = sorted({str(obj._meta.verbose_name_plural) for obj in exc.args[1]})
-        exc = Conflict(f"Still referenced by {', '.join(names)}; remove those first.")
-    elif isinstance(exc, IntegrityError):
-        exc = integrity_conflict(exc)
-        if exc is None:
-            return None
+    exc = api_exception(exc)
+    if exc is None:
+        return None
     response = drf_exception_handler(exc, context)
     if response is not None:
         response.data = error_body(exc)

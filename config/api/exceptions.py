@@ -17,11 +17,12 @@ class Conflict(exceptions.APIException):
 
 
 class PayloadTooLarge(exceptions.APIException):
-    """413: the request body is larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE``."""
+    """413: the request body is larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+    (or ``detail`` says what else was too large)."""
 
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_code = "payload_too_large"
 
-    def __init__(self):
+    def __init__(self, detail=None):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        super().__init__(f"The request body is larger than {limit} bytes.")
+        super().__init__(detail or f"The request body is larger than {limit} bytes.")

@@ -34,6 +34,23 @@ def _depth(document) -> int:
     return deepest
 
 
+def parse_json(text: str):
+    """``text`` as a JSON document at most ``MAX_DEPTH`` levels deep, or a
+    ``ParseError`` saying why not (a request body, a WebSocket frame)."""
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        document = None  # deeper than Python parses: too deep in any case
+    except ValueError as error:
+        raise exceptions.ParseError(f"JSON parse error - {error}") from None
+    else:
+        if _depth(document) <= MAX_DEPTH:
+            return document
+    raise exceptions.ParseError(
+        f"The JSON nests arrays and objects more than {MAX_DEPTH} levels deep."
+    )
+
+
 class JSONParser(parsers.JSONParser):
     """UTF-8 JSON at most ``MAX_DEPTH`` levels deep; anything else is a 400 or
     415 saying why."""
@@ -51,15 +68,4 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError(
                 f"The body is not valid UTF-8 (byte {error.start})."
             ) from None
-        try:
-            document = json.loads(text, parse_constant=_refuse_constant)
-        except RecursionError:
-            document = None  # deeper than Python parses: too deep in any case
-        except ValueError as error:
-            raise exceptions.ParseError(f"JSON parse error - {error}") from None
-        else:
-            if _depth(document) <= MAX_DEPTH:
-                return document
-        raise exceptions.ParseError(
-            f"The body nests arrays and objects more than {MAX_DEPTH} levels deep."
-        )
+        return parse_json(text)

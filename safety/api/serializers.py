@@ -108,6 +108,20 @@ class RoomMessageSerializer(ModelSerializer):
 
 ROOM_MESSAGE = Shape.of(RoomMessageSerializer)
 
+ROOM_ID = {"min_value": 1, "max_value": 2**63 - 1}
+
+
+class RoomRefSerializer(Serializer):
+    """A WebSocket event naming a room (safety.consumers)."""
+
+    room_id = serializers.IntegerField(**ROOM_ID)
+
+
+class RoomMessageSendSerializer(RoomMessageSerializer):
+    """A room message sent over the WebSocket: the REST body and its room."""
+
+    room_id = serializers.IntegerField(**ROOM_ID)
+
 
 class PrivateMessageSerializer(ModelSerializer):
     sender_id = serializers.UUIDField(read_only=True)
@@ -141,8 +155,9 @@ class PresenceSerializer(ModelSerializer):
     room_id = serializers.IntegerField(read_only=True, allow_null=True)
     status = serializers.ChoiceField(
         choices=Status.choices,
+        source="shown_status",
         read_only=True,
-        help_text="offline once the heartbeat is old.",
+        help_text="offline once the heartbeat is older than SAFETY_PRESENCE_TTL.",
     )
 
     class Meta:
@@ -156,9 +171,7 @@ class HeartbeatSerializer(Serializer):
     activity = serializers.CharField(
         max_length=50, required=False, allow_null=True, help_text="chatting, ..."
     )
-    room_id = serializers.IntegerField(
-        required=False, allow_null=True, min_value=1, max_value=2**63 - 1
-    )
+    room_id = serializers.IntegerField(required=False, allow_null=True, **ROOM_ID)
 
 
 class ReportSerializer(ModelSerializer):

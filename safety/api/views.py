@@ -6,9 +6,7 @@ reporter's and staff's; the moderation log is staff's and append-only."""
 
 import uuid
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -52,14 +50,6 @@ from safety.models import (
     Report,
 )
 
-User = get_user_model()
-
-
-def visible_rooms(user):
-    """Public rooms, and the private ones ``user`` belongs to (unbanned)."""
-    mine = ChatRoomMember.objects.filter(user=user, is_banned=False).values("room_id")
-    return ChatRoom.objects.filter(Q(is_public=True) | Q(pk__in=mine))
-
 
 class ChatRoomViewSet(viewsets.ModelViewSet):
     """Rooms, newest first: public ones, and the private ones you are in.
@@ -75,12 +65,12 @@ class ChatRoomViewSet(viewsets.ModelViewSet):
     ordering = ["-created_at"]
 
     def get_queryset(self):
-        return visible_rooms(self.request.user)
+        return ChatRoom.objects.visible_to(self.request.user)
 
     def visible_room(self) -> ChatRoom:
         """The room of the URL for any member-to-be (the owner-only object
         permission is for changing the room itself)."""
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["room_id"])
+        return services.visible_room(self.request.user, self.kwargs["room_id"])
 
     def perform_create(self, serializer):
         serializer.instance = services.room_create(
@@ -107,9 +97,7 @@ class ChatRoomViewSet(viewsets.ModelViewSet):
 
 class RoomScopedMixin:
     def room(self) -> ChatRoom:
-        return get_object_or_404(
-            visible_rooms(self.request.user), pk=self.kwargs["room_id"]
-        )
+        return services.visible_room(self.request.user, self.kwargs["room_id"])
 
 
 class MemberViewSet(
@@ -137,7 +125,7 @@ class MemberViewSet(
         me = self.request.user
         return (
             ChatRoomMember.objects.filter(
-                room_id=self.kwargs["room_id"], room__in=visible_rooms(me)
+                room_id=self.kwargs["room_id"], room__in=ChatRoom.objects.visible_to(me)
             )
             .exclude(services.blocked_with(me))
             .select_related("user")
@@ -153,9 +141,7 @@ class MemberViewSet(
     def create(self, request, room_id):
         data = InviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = get_object_or_404(
-            User, pk=data.validated_data["user_id"], is_active=True
-        )
+        user = services.active_user(data.validated_data["user_id"])
         member = services.room_invite(room=self.room(), by=request.user, user=user)
         return Response(
             RoomMemberSerializer(member).data, status=status.HTTP_201_CREATED
@@ -262,7 +248,7 @@ class PrivateMessageViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        recipient = get_object_or_404(User, pk=data.pop("recipient_id"), is_active=True)
+        recipient = services.active_user(data.pop("recipient_id"))
         serializer.instance = services.private_message_send(
             sender=self.request.user, recipient=recipient, **data
         )
@@ -290,34 +276,17 @@ class PresenceViewSet(
             if not room.isdigit() or len(room) > 18:
                 return rows.none()
             rows = rows.filter(
-                room__in=visible_rooms(self.request.user).filter(pk=room)
+                room__in=ChatRoom.objects.visible_to(self.request.user).filter(pk=room)
             )
         return rows
-
-    def _shown(self, presence: Presence) -> dict:
-        body = PresenceSerializer(presence).data
-        body["status"] = services.presence_status(presence)
-        return body
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        return self.get_paginated_response([self._shown(p) for p in page])
-
-    def retrieve(self, request, *args, **kwargs):
-        return Response(self._shown(self.get_object()))
 
     @extend_schema(request=HeartbeatSerializer, responses=PresenceSerializer)
     @action(detail=False, methods=["post"])
     def heartbeat(self, request):
         data = HeartbeatSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        values = dict(data.validated_data)
-        room_id = values.pop("room_id", None)
-        room = None
-        if room_id is not None:
-            room = get_object_or_404(visible_rooms(request.user), pk=room_id)
-        presence = services.presence_heartbeat(user=request.user, room=room, **values)
-        return Response(self._shown(presence))
+        presence = services.presence_heartbeat(user=request.user, **data.validated_data)
+        return Response(PresenceSerializer(presence).data)
 
 
 class ReportViewSet(
@@ -386,6 +355,9 @@ class BlockViewSet(
         serializer.instance = services.block(
             blocker=self.request.user, blocked=serializer.validated_data["blocked"]
         )
+
+    def perform_destroy(self, instance):
+        services.unblock(blocker=self.request.user, blocked_id=instance.blocked_id)
 
 
 class ModerationActionViewSet(

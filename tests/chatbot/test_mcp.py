@@ -6,16 +6,11 @@ config.asgi.application, and the SDK's own streamable HTTP client talks to
 import asyncio
 import contextlib
 import json
-import socket
-import threading
 
 import anyio.from_thread
 import httpx2
 import pytest
-import uvicorn
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connections
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
@@ -23,64 +18,14 @@ from rest_framework.authtoken.models import Token
 
 from chatbot.models import Task
 from tests.chatbot.factories import TaskFactory
+from tests.live_server import LiveServer
 from tests.profiles.factories import UserFactory
 
 TOOL_NAMES = {"add_task", "list_tasks", "complete_task", "rename_task", "delete_task"}
 
 
-class LiveServer:
-    """config.asgi.application served by uvicorn on a free local port."""
-
-    def __init__(self, lifespan: str):
-        from config.asgi import application
-
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/mcp/"
-        config = uvicorn.Config(
-            application,
-            lifespan=lifespan,
-            log_level="warning",
-            timeout_graceful_shutdown=5,
-        )
-        self.server = uvicorn.Server(config)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self.server.serve(sockets=[self.sock]))
-        # What outlives the server (sse-starlette's shutdown watcher) ends too.
-        leftover = asyncio.all_tasks(self.loop)
-        for task in leftover:
-            task.cancel()
-        self.loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
-
-    def start(self):
-        self.thread.start()
-        for _ in range(500):
-            if self.server.started:
-                return
-            if not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            threading.Event().wait(0.01)
-        raise RuntimeError("uvicorn did not start in 5 seconds")
-
-    def stop(self):
-        # The tools' database connection lives in asgiref's sync thread: close
-        # it there, or the test database could not be flushed or dropped.
-        asyncio.run_coroutine_threadsafe(
-            sync_to_async(connections.close_all)(), self.loop
-        ).result(timeout=10)
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-        assert not self.thread.is_alive(), "uvicorn did not stop"
-        self.loop.close()
-        self.sock.close()
-
-
 def _asgi_server(lifespan: str):
-    server = LiveServer(lifespan)
+    server = LiveServer(lifespan, path="/mcp/")
     server.start()
     try:
         yield server
@@ -390,7 +335,8 @@ def test_a_host_outside_allowed_hosts_400(asgi_server):
         ("http", "/api/", "django"),
         ("http", "/mcp/elsewhere", "django"),
         ("http", "/api/mcp/", "django"),
-        ("websocket", "/mcp/", "django"),
+        ("websocket", "/mcp/", "websocket"),
+        ("websocket", "/ws/", "websocket"),
     ],
 )
 def test_config_asgi_routes_mcp_beside_django(monkeypatch, scope_type, path, app):
@@ -406,6 +352,11 @@ def test_config_asgi_routes_mcp_beside_django(monkeypatch, scope_type, path, app
     )
     monkeypatch.setattr(
         config.asgi, "django_application", lambda *args: recorder("django", *args)
+    )
+    monkeypatch.setattr(
+        config.asgi,
+        "websocket_application",
+        lambda *args: recorder("websocket", *args),
     )
     scope = {"type": scope_type} | ({"path": path} if path else {})
     asyncio.run(config.asgi.application(scope, None, None))

@@ -32,7 +32,7 @@ def every_safety_table(owner) -> None:
     )
     services.private_message_send(sender=owner, recipient=friend, message="hi")
     services.private_message_send(sender=friend, recipient=owner, message="hey")
-    services.presence_heartbeat(user=owner, status="online", room=room)
+    services.presence_heartbeat(user=owner, status="online", room_id=room.pk)
     report = services.report_create(
         reporter=owner, reported_message=message, report_type="spam"
     )
