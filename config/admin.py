@@ -210,7 +210,7 @@ def related_lists(description: str = "Records elsewhere"):
             keys = [
                 field
                 for field in related._meta.get_fields()
-                if field.concrete and field.is_relation and not field.one_to_many
+                if field.is_relation and not field.auto_created  # not reverse ones
                 if field.related_model is model
             ]
             name = related._meta.verbose_name_plural

@@ -173,6 +173,16 @@ class StaffBrowser:
             f"no suggestion {pick!r} for {term!r}",
         ).click()
 
+    def inline_row(self, prefix: str, text: str) -> str:
+        """The form prefix (``members-2``) of the row of inline ``prefix``
+        that shows ``text``."""
+        row = self.driver.find_element(
+            By.XPATH,
+            f"//div[@id='{prefix}-group']//tr[starts-with(@id, '{prefix}-')]"
+            f"[contains(normalize-space(), {xpath_literal(text)})]",
+        )
+        return row.get_attribute("id")
+
     # --- the change list -------------------------------------------------------------
 
     def rows(self) -> list[str]:
@@ -201,9 +211,8 @@ class StaffBrowser:
         """Click ``choice`` under the sidebar filter ``title``."""
         link = self.driver.find_element(
             By.XPATH,
-            f"//div[@id='changelist-filter']//*[normalize-space()="
-            f"{xpath_literal('By ' + title)}]/following::a"
-            f"[normalize-space()={xpath_literal(choice)}][1]",
+            f"//details[@data-filter-title={xpath_literal(title)}]"
+            f"//a[normalize-space()={xpath_literal(choice)}]",
         )
         self._then_new_page(link.click)
 
@@ -224,8 +233,12 @@ class StaffBrowser:
     def has(self, css: str) -> bool:
         return bool(self.driver.find_elements(By.CSS_SELECTOR, css))
 
-    def screenshot(self, what: str = "") -> Path:
-        """Save the window to ``artifacts/<test>[-<what>].png``."""
+    def screenshot(self, what: str = "", of: str = "") -> Path:
+        """Save the window to ``artifacts/<test>[-<what>].png``, scrolled to
+        the element ``of`` selects when given."""
+        if of:
+            element = self.driver.find_element(By.CSS_SELECTOR, of)
+            self.driver.execute_script("arguments[0].scrollIntoView()", element)
         self.shots += 1
         path = ARTIFACTS / f"{self.name}{'-' + what if what else ''}.png"
         self.driver.save_screenshot(str(path))

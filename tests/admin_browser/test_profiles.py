@@ -94,7 +94,9 @@ def test_emoji_and_right_to_left_taglines_save_and_show(staff):
         cell.text: cell.find_element(By.TAG_NAME, "span").value_of_css_property(
             "direction"
         )
-        for cell in staff.driver.find_elements(By.CSS_SELECTOR, "td.field-tagline_shown")
+        for cell in staff.driver.find_elements(
+            By.CSS_SELECTOR, "td.field-tagline_shown"
+        )
         if cell.text != "-"
     }
     assert shown == {emoji: "ltr", arabic: "rtl"}
@@ -113,16 +115,18 @@ def test_reorder_a_users_highlights(staff):
         staff.fill(f"post_{post.pk}", "1")
     staff.press("Save order")
     assert "Give each highlight a different position." in staff.errors()
-    assert list(user.highlights.order_by("position").values_list("post", flat=True)) == [
-        post.pk for post in posts
-    ]
+    assert list(
+        user.highlights.order_by("position").values_list("post", flat=True)
+    ) == [post.pk for post in posts]
 
     for post, place in zip(posts, ["2", "3", "1"], strict=True):
         staff.fill(f"post_{post.pk}", place)
     staff.press("Save order")
     assert staff.messages() == ["Highlights reordered."]
     staff.screenshot()
-    assert list(user.highlights.order_by("position").values_list("post", flat=True)) == [
+    assert list(
+        user.highlights.order_by("position").values_list("post", flat=True)
+    ) == [
         posts[2].pk,
         posts[0].pk,
         posts[1].pk,
