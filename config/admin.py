@@ -192,26 +192,26 @@ def filter_link(field: str, description: str):
     return column
 
 
-def related_lists(description: str = "Records elsewhere"):
+def related_lists(description: str):
     """A read-only field (assign it in the ``ModelAdmin``: ``related =
-    related_lists()``, and list ``"related"`` in its read-only fields) that
+    related_lists("...")``, and list ``"related"`` in its read-only fields) that
     links, for the row on the page, the change list of every registered model
     with a foreign key (or a many-to-many field) to it, filtered to the rows
     that point at it: a user's stories, interests, matches, reports, ... one
     click away from the user's page, with no app importing another."""
 
     @admin.display(description=description)
-    def field(model_admin, obj):
+    def links_field(model_admin, obj):
         if obj is None or obj.pk is None:
             return "-"
         model = obj._meta.concrete_model
         links = []
         for related in model_admin.admin_site._registry:
             keys = [
-                field
-                for field in related._meta.get_fields()
-                if field.is_relation and not field.auto_created  # not reverse ones
-                if field.related_model is model
+                key
+                for key in related._meta.get_fields()
+                if key.is_relation and not key.auto_created  # not reverse ones
+                if key.related_model is model
             ]
             name = related._meta.verbose_name_plural
             for key in keys:
@@ -226,4 +226,4 @@ def related_lists(description: str = "Records elsewhere"):
             " · ", '<a href="{1}">{0}</a>', sorted(links, key=lambda link: link[0])
         )
 
-    return field
+    return links_field
