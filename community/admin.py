@@ -28,6 +28,7 @@ from config.admin import (
     DeleteThroughService,
     ObjectFormViews,
     ReadOnlyAdmin,
+    related_lists,
 )
 from config.fields import validate_json_object
 
@@ -119,6 +120,7 @@ class CommunityMemberAdmin(
     readonly_fields = [
         "member_id",
         "object_form_links",
+        "related",
         "github_username",
         "github_verified",
         "github_verified_at",
@@ -136,6 +138,7 @@ class CommunityMemberAdmin(
         "verify-github": (GitHubVerificationForm, "Record a GitHub verification"),
         "reputation": (ReputationForm, "Change reputation"),
     }
+    related = related_lists("Participation and invitations")
 
     def get_queryset(self, request):
         return CommunityMember.all_objects.all()

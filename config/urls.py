@@ -21,6 +21,12 @@ API_LINKS = {
     "docs": "/api/docs/",
 }
 
+# The admin names the product on every page (the header, the browser tab)
+# and says on its index what staff find there.
+admin.site.site_header = "Backend staff admin"
+admin.site.site_title = "Backend staff admin"
+admin.site.index_title = "Users, community, chat, wellness and safety"
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),

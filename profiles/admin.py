@@ -20,7 +20,12 @@ from django.utils.html import format_html
 
 from badges import services as badge_services
 from badges.models import BadgeDefinition, BadgeGrant
-from config.admin import CreateThroughService, DeleteThroughService, ReadOnlyAdmin
+from config.admin import (
+    CreateThroughService,
+    DeleteThroughService,
+    ReadOnlyAdmin,
+    related_lists,
+)
 from profiles import services
 from profiles.models import (
     Post,
@@ -114,14 +119,14 @@ class UserAdmin(DjangoUserAdmin):
     list_display = [
         "username",
         "email",
-        "tagline",
+        "tagline_shown",
         "is_staff",
         "is_active",
         "created_at",
     ]
     list_filter = ["is_staff", "is_superuser", "is_active", "badge_grants__definition"]
     search_fields = ["username", "email", "tagline"]
-    readonly_fields = ["id", "created_at", "last_login", "highlights_link"]
+    readonly_fields = ["id", "created_at", "last_login", "highlights_link", "related"]
     fieldsets = [
         (None, {"fields": ["id", "username", "password"]}),
         (
@@ -142,6 +147,7 @@ class UserAdmin(DjangoUserAdmin):
         ),
         ("Important dates", {"fields": ["last_login", "created_at"]}),
         ("Highlights", {"fields": ["highlights_link"]}),
+        ("Their records", {"fields": ["related"]}),
     ]
     add_fieldsets = [
         (
@@ -160,8 +166,17 @@ class UserAdmin(DjangoUserAdmin):
     ]
     inlines = [UserProfileInline, UserHighlightInline, BadgeGrantInline]
 
+    related = related_lists("Their rows in every table")
+
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []
+
+    @admin.display(description="tagline", ordering="tagline")
+    def tagline_shown(self, obj):
+        if obj.tagline is None:
+            return self.get_empty_value_display()
+        # Its own direction: a right-to-left tagline reads right to left.
+        return format_html('<span dir="auto">{}</span>', obj.tagline)
 
     @admin.display(description="Reorder")
     def highlights_link(self, obj):

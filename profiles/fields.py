@@ -15,6 +15,16 @@ class TaglineFormField(forms.CharField):
     def to_python(self, value):
         return clean_tagline(super().to_python(value))
 
+    def widget_attrs(self, widget):
+        # No ``maxlength``: a browser counts UTF-16 units, so it would cut an
+        # emoji tagline PostgreSQL accepts (30 emoji are 60 units) and a
+        # 49-character one without saying why; the field's own message says
+        # both. ``dir="auto"``: a right-to-left tagline is written and shown
+        # right to left.
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return {**attrs, "dir": "auto"}
+
 
 class TaglineField(models.CharField):
     """``varchar(48) NULL`` whose values pass ``clean_tagline`` when the model

@@ -134,7 +134,10 @@ def _review_action(status: ReportStatus):
 
     review.__name__ = f"mark_{status}"
     return admin.action(
-        description=f"Mark the selected reports {status}", permissions=["change"]
+        description=f"Mark the selected reports {status}",
+        permissions=["change"],
+        # On the list, and on a report's own page where staff read it.
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
     )(review)
 
 
