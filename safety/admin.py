@@ -62,6 +62,17 @@ class ChatRoomAdmin(CreateThroughService, admin.ModelAdmin):
         }
         return services.room_create(owner=obj.owner, **fields)
 
+    def save_formset(self, request, form, formset, change):
+        """The members staff added, changed (a ban, a role) or deleted are
+        announced to the room's sockets (docs/realtime.md)."""
+        super().save_formset(request, form, formset, change)
+        for member in formset.new_objects:
+            services.staff_member_saved(member, created=True)
+        for member, changed in formset.changed_objects:
+            services.staff_member_saved(member, created=False, changed=changed)
+        for member in formset.deleted_objects:
+            services.staff_member_deleted(member)
+
 
 @admin.register(ChatRoomMember)
 class ChatRoomMemberAdmin(admin.ModelAdmin):
@@ -71,6 +82,20 @@ class ChatRoomMemberAdmin(admin.ModelAdmin):
     autocomplete_fields = ["room", "user"]
     list_select_related = ["room", "user"]
     readonly_fields = ["joined_at"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.staff_member_saved(obj, created=not change, changed=form.changed_data)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.staff_member_deleted(obj)
+
+    def delete_queryset(self, request, queryset):
+        members = list(queryset)
+        super().delete_queryset(request, queryset)
+        for member in members:
+            services.staff_member_deleted(member)
 
 
 @admin.register(ChatRoomMessage)

@@ -246,6 +246,24 @@ def member_role_set(*, room: ChatRoom, by, member: ChatRoomMember, role: str):
     return member
 
 
+def staff_member_saved(member: ChatRoomMember, *, created: bool, changed=()) -> None:
+    """A membership staff added or changed in the admin (which may do what
+    no member may: ban an owner's moderator, say), told to the room and the
+    member's sockets as the same change through the API would be."""
+    if created:
+        events.member("joined", member)
+        return
+    if "is_banned" in changed:
+        events.member("banned" if member.is_banned else "unbanned", member)
+    if "role" in changed:
+        events.member("role", member)
+
+
+def staff_member_deleted(member: ChatRoomMember) -> None:
+    """A membership staff deleted in the admin: the member has left."""
+    events.member_left(member.room_id, member.user_id)
+
+
 def reader(room, user) -> ChatRoomMember:
     """``user``'s membership if they may read and post in ``room``."""
     found = membership(room, user)

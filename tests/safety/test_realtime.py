@@ -431,6 +431,69 @@ def test_members_hear_of_their_own_membership_once_subscribed_or_not():
     talk(conversation)
 
 
+def room_change_form(room) -> dict:
+    """The admin's change form of ``room`` as it stands, its members inline."""
+    members = list(room.members.order_by("pk"))
+    data = {
+        "room_name": room.room_name,
+        "owner": str(room.owner_id),
+        "is_public": "on" if room.is_public else "",
+        "background_color": room.background_color,
+        "max_participants": room.max_participants,
+        "members-TOTAL_FORMS": len(members),
+        "members-INITIAL_FORMS": len(members),
+        "members-MIN_NUM_FORMS": 0,
+        "members-MAX_NUM_FORMS": 1000,
+    }
+    for n, member in enumerate(members):
+        data |= {
+            f"members-{n}-id": member.pk,
+            f"members-{n}-room": room.pk,
+            f"members-{n}-user": str(member.user_id),
+            f"members-{n}-role": member.role,
+        }
+        if member.is_banned:
+            data[f"members-{n}-is_banned"] = "on"
+    return data
+
+
+def test_a_ban_by_staff_in_the_admin_reaches_the_sockets_as_the_apis(admin_client):
+    member, other = UserFactory(), UserFactory()
+    room = room_with(member, other)
+    url = f"/admin/safety/chatroom/{room.pk}/change/"
+    row = room_change_form(room)
+    index = next(k for k, v in row.items() if v == str(member.pk)).split("-")[1]
+    row[f"members-{index}-is_banned"] = "on"
+
+    async def conversation(sockets):
+        banned, staying = await sockets.of(member), await sockets.of(other)
+        await subscribe(banned, room)
+        await subscribe(staying, room)
+        response = await in_thread(admin_client.post, url, row)
+        assert response.status_code == 302, response.content
+        for socket in (banned, staying):
+            event = await socket.receive_json_from()
+            assert (event["type"], event["user_id"]) == (
+                "member.banned",
+                str(member.pk),
+            )
+        await in_thread(services.room_message_post, room=room, user=other, message="x")
+        assert (await staying.receive_json_from())["type"] == "room.message"
+        await silent(banned)
+        # Deleting the membership on its own admin page: the member has left.
+        gone = await in_thread(room.members.get, user=other)
+        response = await in_thread(
+            admin_client.post,
+            f"/admin/safety/chatroommember/{gone.pk}/delete/",
+            {"post": "yes"},
+        )
+        assert response.status_code == 302
+        assert (await staying.receive_json_from())["type"] == "member.left"
+        await silent(staying)
+
+    talk(conversation)
+
+
 def test_leaving_over_rest_takes_the_socket_out_of_the_room():
     member, other = UserFactory(), UserFactory()
     room = room_with(member, other)
