@@ -98,13 +98,18 @@ else:
     # Persistent connections; no "SELECT 1" before each request to check one
     # (a connection that broke fails its request, and Django then replaces it).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # Behind a pooler in transaction mode (PgBouncer, docs/scaling.md) a
+    # connection's server changes between transactions: no server-side
+    # cursors (iterator() would lose its cursor), no prepared statements.
+    behind_pooler = env.bool("DB_TRANSACTION_POOLER", default=False)
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = behind_pooler
     # Parameters bound by the server, and statements run often prepared there
-    # (planned once per connection). A pooler in transaction mode cannot keep
-    # prepared statements: DB_PREPARED_STATEMENTS=false then.
-    if env.bool("DB_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True, prepare_threshold=5
-        )
+    # (planned once per connection), unless a pooler is in between.
+    # (psycopg prepares after 5 runs by default: None turns that off).
+    prepared = env.bool("DB_PREPARED_STATEMENTS", default=not behind_pooler)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=prepared, prepare_threshold=5 if prepared else None
+    )
 
 # A streaming replica for reads (config/replica.py, docs/scaling.md): the same
 # options as the primary; tests mirror the primary's test database, which

@@ -17,6 +17,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from selenium import webdriver
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -168,10 +172,17 @@ class StaffBrowser:
             "//li[contains(@class, 'select2-results__option')]"
             f"[normalize-space()={xpath_literal(pick)}]",
         )
-        self.wait_for(
-            expected_conditions.element_to_be_clickable(option),
-            f"no suggestion {pick!r} for {term!r}",
-        ).click()
+
+        def click_it(driver) -> bool:
+            # The list is redrawn as each search answers: an option found a
+            # moment ago may be gone (seen on a loaded machine).
+            try:
+                driver.find_element(*option).click()
+            except (NoSuchElementException, StaleElementReferenceException):
+                return False
+            return True
+
+        self.wait_for(click_it, f"no suggestion {pick!r} for {term!r}")
 
     def inline_row(self, prefix: str, text: str) -> str:
         """The form prefix (``members-2``) of the row of inline ``prefix``

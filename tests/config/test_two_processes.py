@@ -1,0 +1,175 @@
+"""A stateless app tier: two server processes (daphne, config.asgi) on two
+ports, sharing PostgreSQL and Redis, as two machines behind a load balancer
+would. A token made through one works on the other, a session signed in on
+one is signed in on the other, a throttle counts the requests to both, and a
+room message posted to one reaches a WebSocket held by the other
+(docs/scaling.md)."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx2
+import pytest
+import redis
+import websockets
+from django.conf import settings
+from django.contrib.auth.hashers import BCryptSHA256PasswordHasher
+from django.db import connection
+
+from safety import services
+from tests.conftest import REDIS_URL, closed_port
+from tests.profiles.factories import UserFactory
+from tests.safety.factories import RoomFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PASSWORD = "two processes 2026"
+
+
+def sign_in_with(user, password: str) -> None:
+    """``password`` hashed as production hashes it (the tests' settings use
+    a faster hasher, which the servers' settings do not know)."""
+    hasher = BCryptSHA256PasswordHasher()
+    user.password = hasher.encode(password, hasher.salt())
+    user.save(update_fields=["password"])
+
+
+@pytest.fixture(scope="module")
+def servers(django_db_setup, django_db_blocker):
+    """Two daphne processes on the test database and one Redis prefix."""
+    with django_db_blocker.unblock():
+        vendor = connection.vendor
+    if vendor != "postgresql":
+        pytest.skip("SQLite's test database lives in this process alone")
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
+    except redis.exceptions.ConnectionError:
+        assert "REDIS_URL" not in os.environ, f"no Redis at {REDIS_URL}"
+        pytest.skip("no Redis: the processes would share nothing")
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": REDIS_URL,
+        "CACHE_KEY_PREFIX": f"two-{uuid.uuid4().hex[:8]}",
+        # DEBUG on: the admin's pages then need no collectstatic.
+        "DEBUG": "true",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "AUTH_THROTTLE_RATE": "3/minute",
+    }
+    ports = [closed_port(), closed_port()]
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "config.asgi:application",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for port in ports
+    ]
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx2.get(f"http://127.0.0.1:{port}/api/", timeout=1)
+                    break
+                except httpx2.TransportError:
+                    assert time.monotonic() < deadline, "daphne did not start"
+                    time.sleep(0.1)
+        yield [f"127.0.0.1:{port}" for port in ports]
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_tokens_sessions_and_throttles_hold_across_processes(servers):
+    one, two = servers
+    user = UserFactory(username="ada")
+    sign_in_with(user, PASSWORD)
+    login = {"username": "ada", "password": PASSWORD}
+    made = httpx2.post(f"http://{one}/api/auth/token/", json=login)
+    assert made.status_code == 200, made.text
+    token = made.json()["token"]
+    me = httpx2.get(
+        f"http://{two}/api/profiles/users/{user.pk}/",
+        headers={"Authorization": f"Token {token}"},
+    )
+    assert me.status_code == 200, me.text
+    # The throttle (3 a minute per address) counts both processes' requests.
+    statuses = [
+        httpx2.post(f"http://{server}/api/auth/token/", json=login).status_code
+        for server in (two, one, two)
+    ]
+    assert statuses == [200, 200, 429]
+
+
+def test_a_session_signed_in_on_one_process_is_signed_in_on_the_other(servers):
+    one, two = servers
+    user = UserFactory(username="staff", is_staff=True, is_superuser=True)
+    sign_in_with(user, PASSWORD)
+    with httpx2.Client(base_url=f"http://{one}") as browser:
+        page = browser.get("/admin/login/")
+        assert page.status_code == 200, page.status_code
+        csrf = browser.cookies["csrftoken"]
+        response = browser.post(
+            "/admin/login/?next=/admin/",
+            data={
+                "username": "staff",
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": csrf,
+            },
+            headers={"Referer": f"http://{one}/admin/login/"},
+        )
+        assert page.status_code == 200 and response.status_code == 302
+        cookies = dict(browser.cookies)
+    admin = httpx2.get(f"http://{two}/admin/", cookies=cookies)
+    assert admin.status_code == 200
+    assert "Log out" in admin.text or "log out" in admin.text.lower()
+
+
+def test_a_message_posted_to_one_process_reaches_a_socket_on_the_other(servers):
+    one, two = servers
+    author, reader = UserFactory(), UserFactory()
+    room = RoomFactory(owner=author)
+    services.room_join(room=room, user=reader)
+    from rest_framework.authtoken.models import Token
+
+    tokens = {u: Token.objects.create(user=u).key for u in (author, reader)}
+
+    async def conversation():
+        url = f"ws://{two}/ws/?token={tokens[reader]}"
+        async with websockets.connect(url) as socket:
+            assert json.loads(await socket.recv())["type"] == "hello"
+            await socket.send(json.dumps({"type": "subscribe", "room_id": room.pk}))
+            while json.loads(await socket.recv())["type"] != "subscribed":
+                pass
+            async with httpx2.AsyncClient() as http:
+                response = await http.post(
+                    f"http://{one}/api/safety/chat-rooms/{room.pk}/messages/",
+                    json={"message": "through the other process"},
+                    headers={"Authorization": f"Token {tokens[author]}"},
+                )
+            assert response.status_code == 201, response.text
+            while True:
+                event = json.loads(await asyncio.wait_for(socket.recv(), 10))
+                if event["type"] == "room.message":
+                    break
+            assert event["message"]["message"] == "through the other process"
+
+    asyncio.run(conversation())
