@@ -110,6 +110,14 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=prepared, prepare_threshold=5 if prepared else None
     )
+    # psycopg's own pool in each process instead of one persistent connection
+    # per thread (docs/scaling.md compares it with PgBouncer).
+    if env.bool("DB_POOL", default=False):
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 2,
+            "max_size": env.int("DB_POOL_SIZE", default=8),
+        }
 
 # A streaming replica for reads (config/replica.py, docs/scaling.md): the same
 # options as the primary; tests mirror the primary's test database, which

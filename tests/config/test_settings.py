@@ -128,3 +128,35 @@ def test_log_level_applies_to_djangos_loggers_too():
         LOG_LEVEL="WARNING",
     )
     assert "chatty" not in out
+
+
+PRINT_DATABASES = (
+    "from django.conf import settings as s; d = s.DATABASES; "
+    "o = d['default']['OPTIONS']; "
+    "print(d['default']['DISABLE_SERVER_SIDE_CURSORS'], o['prepare_threshold'], "
+    "o['server_side_binding'], 'pool' in o, d['default']['CONN_MAX_AGE'], "
+    "sorted(d), s.DATABASE_ROUTERS)"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, "False 5 True False 60 ['default'] []"),
+        ({"DB_TRANSACTION_POOLER": "true"}, "True None False False 60 ['default'] []"),
+        ({"DB_POOL": "true"}, "False 5 True True 0 ['default'] []"),
+        (
+            {"DATABASE_REPLICA_URL": "postgres://postgres@127.0.0.1:5433/x"},
+            "False 5 True False 60 ['default', 'replica'] "
+            "['config.replica.ReplicaRouter']",
+        ),
+    ],
+)
+def test_the_pooler_pool_and_replica_settings(env, expected):
+    """Behind PgBouncer: no server-side cursors and nothing prepared (psycopg
+    prepares after 5 runs unless told not to); psycopg's pool needs
+    CONN_MAX_AGE 0; a replica adds its alias and the router."""
+    out = django_in_subprocess(
+        PRINT_DATABASES, DATABASE_URL="postgres://postgres@127.0.0.1:5432/x", **env
+    )
+    assert out.strip().splitlines()[-1] == expected

@@ -1,0 +1,153 @@
+"""The hot reads of bench/run under each way to the database (docs/scaling.md):
+
+    .venv/bin/python bench/databases.py [--scale 500] [--rounds 2] [--duration 5]
+
+the project (the same server, workers and data as bench/run) reading
+
+- **primary**: PostgreSQL directly, persistent connections (the default);
+- **replica**: a streaming replica (bench/replica.sh), ``DATABASE_REPLICA_URL``;
+- **pgbouncer**: PgBouncer in transaction mode (bench/pgbouncer.sh),
+  ``DB_TRANSACTION_POOLER``;
+- **psycopg pool**: psycopg's pool in each process (``DB_POOL``).
+
+Interleaved rounds; req/s and p50 / p99 per read and way, written to
+docs/benchmarks.md. The replica and PgBouncer are started for the run and
+stopped after it when they were not running before.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import run  # noqa: E402
+
+REPLICA_PORT, POOLER_PORT = 5433, 6432
+
+
+def started(script: str, port: int) -> bool:
+    """Start what ``script`` starts unless it already answers; whether it
+    was started here."""
+    up = subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)])
+    if up.returncode == 0:
+        return False
+    subprocess.run([str(ROOT / "bench" / script), "start"], check=True)
+    return True
+
+
+def caught_up(database: str) -> None:
+    """Wait until the replica has replayed everything the primary wrote."""
+    sql = (
+        "SELECT coalesce(bool_and(replay_lsn >= pg_current_wal_lsn()), false) "
+        "FROM pg_stat_replication"
+    )
+    for _ in range(600):
+        done = run.sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database,
+                      "-Atc", sql).stdout.strip()  # fmt: skip
+        if done == "t":
+            return
+        time.sleep(0.5)
+    raise SystemExit("the replica did not catch up")
+
+
+def ways(env: dict, database: str) -> dict[str, dict]:
+    return {
+        "primary": env,
+        "replica": {
+            **env,
+            "DATABASE_REPLICA_URL": f"postgres://postgres@127.0.0.1:{REPLICA_PORT}/{database}",
+        },
+        "pgbouncer": {
+            **env,
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{POOLER_PORT}/{database}",
+            "DB_TRANSACTION_POOLER": "true",
+        },
+        "psycopg pool": {**env, "DB_POOL": "true"},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--duration", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8811)
+    args = parser.parse_args()
+    run.ensure_tools()
+    database = f"bench_s{args.scale}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"{run.PG}/{database}",
+        "REDIS_URL": run.REDIS,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+        "CACHE_KEY_PREFIX": "bench",
+        "PYTHONPATH": str(ROOT),
+    }
+    run.prepare_database(database, args.scale, env, fresh=False)
+    reads = run.hot_reads(run.sample(env))
+    ours = [
+        script
+        for script, port in (
+            ("replica.sh", REPLICA_PORT),
+            ("pgbouncer.sh", POOLER_PORT),
+        )
+        if started(script, port)
+    ]
+    servers = {}
+    try:
+        caught_up(database)
+        for n, (name, way) in enumerate(ways(env, database).items()):
+            port = args.port + n
+            command = run.server_command(
+                "gunicorn", "config.wsgi:application", port, args.workers
+            )
+            servers[name] = run.Server(command, way, port)
+        results = {read: {name: [] for name in servers} for read in reads}
+        for path, _, _, token in reads.values():
+            for server in servers.values():
+                run.get(server.port, path, token)  # warm, and a 200
+        for round_ in range(args.rounds):
+            for read, (path, _, _, token) in reads.items():
+                for name, server in servers.items():
+                    results[read][name].append(
+                        run.measure(server, path, token, args.duration)
+                    )
+            print(f"round {round_ + 1} of {args.rounds} done", flush=True)
+    finally:
+        for server in servers.values():
+            server.stop()
+        for script in ours:
+            subprocess.run([str(ROOT / "bench" / script), "stop"], check=False)
+    names = list(servers)
+    head = " | ".join(f"{n} req/s | {n} p50 / p99 ms" for n in names)
+    lines = [f"| read | {head} |", "|---|" + "---|---|" * len(names)]
+    for read, runs in results.items():
+        cells = " | ".join(
+            f"{run.median(runs[n], 'rps'):.0f} | {run.median(runs[n], 'p50'):.1f} / "
+            f"{run.median(runs[n], 'p99'):.1f}"
+            for n in names
+        )
+        lines.append(f"| {read} | {cells} |")
+    text = (
+        f"Run of {time.strftime('%Y-%m-%d')}: `bench/databases.py --scale {args.scale} "
+        f"--rounds {args.rounds} --duration {args.duration} --workers {args.workers}`: "
+        f"gunicorn, {args.workers} workers per way, "
+        f"medians of {args.rounds} interleaved rounds.\n\n" + "\n".join(lines) + "\n"
+    )
+    print(text)
+    run.write_block("databases", text)
+
+
+if __name__ == "__main__":
+    main()
