@@ -8,7 +8,9 @@
 2. The project (DEBUG off, Redis on, persistent connections) and
    ``bench/raw_app.py`` each under the same production server, workers and
    settings, on 127.0.0.1; both are checked to answer the same bodies.
-3. EXPLAIN ANALYZE of the lightning tab for a typical and the heaviest user.
+3. EXPLAIN ANALYZE of the lightning tab for a typical and the heaviest user;
+   EXPLAIN of every statement of every read (bench/explain.py): the run fails
+   when one reads a big table whole instead of through an index.
 4. Interleaved rounds: for each read, wrk against the project, then against
    the baseline; req/s, p50, p99, and the CPU per request of the server's
    processes and of PostgreSQL (from /proc). pgbench replays the baseline's SQL.
@@ -466,6 +468,7 @@ def main() -> None:
     reads = hot_reads(ids)
 
     sys.path.insert(0, str(ROOT))
+    from bench import explain
     from bench.raw_app import SQL
 
     if args.compare_servers:
@@ -488,9 +491,11 @@ def main() -> None:
             same_bodies(project.port, raw.port, path, token)
         print("the project and the baseline answer the same bodies")
         plans = explain_lightning(env, ids)
-        for plan in plans if not args.smoke else ():  # tiny tables: seq scans
-            if not any("ix_reactions_user_created" in line for line in plan):
-                raise SystemExit("the lightning tab does not read its index")
+        indexes = explain.run(env, {name: (r[0], r[3]) for name, r in reads.items()})
+        whole = {name: tables for name, (_, tables) in indexes.items() if tables}
+        if whole:
+            raise SystemExit(f"reads that scan a whole big table: {whole}")
+        print("every read finds its rows through indexes (EXPLAIN)")
         if args.smoke:
             for path, _, _, token in reads.values():
                 wrk(project.port, path, token, 1)
@@ -513,7 +518,7 @@ def main() -> None:
         )
         for name, (_, key, params, _) in reads.items()
     }
-    report(args, ids, results, tps, plans)
+    report(args, ids, results, tps, plans, indexes)
 
 
 SERVERS = ("gunicorn", "granian")
@@ -598,13 +603,14 @@ DATA_TABLES = [
 ]
 
 
-def report(args, ids, results, tps, plans) -> None:
+def report(args, ids, results, tps, plans, indexes) -> None:
     header = (
-        "| read (50 rows) | project req/s | baseline req/s | ratio | p50 / p99 ms "
-        "(project) | p50 / p99 ms (baseline) | app CPU ms/req (project / "
-        "baseline) | PostgreSQL CPU ms/req (project / baseline) | pgbench tps |"
+        "| read (up to 50 rows) | project req/s | baseline req/s | ratio | "
+        "p50 / p99 ms (project) | p50 / p99 ms (baseline) | app CPU ms/req (project / "
+        "baseline) | PostgreSQL CPU ms/req (project / baseline) | pgbench tps | "
+        "indexes (EXPLAIN) |"
     )
-    lines = [header, "|" + "---|" * 9]
+    lines = [header, "|" + "---|" * 10]
     short = []
     for name, runs in results.items():
         ours, theirs = runs["project"], runs["raw"]
@@ -617,7 +623,7 @@ def report(args, ids, results, tps, plans) -> None:
             f"{median(theirs, 'p50'):.1f} / {median(theirs, 'p99'):.1f} | "
             f"{median(ours, 'app_cpu'):.2f} / {median(theirs, 'app_cpu'):.2f} | "
             f"{median(ours, 'pg_cpu'):.2f} / {median(theirs, 'pg_cpu'):.2f} | "
-            f"{tps[name]:.0f} |"
+            f"{tps[name]:.0f} | {', '.join(indexes[name][0])} |"
         )
     table = "\n".join(lines)
     print(table)
