@@ -1,10 +1,13 @@
 """The read benchmark: the project against a bare WSGI + psycopg baseline.
 
-    bench/run [--scale 50] [--rounds 3] [--duration 10] [--server gunicorn]
+    bench/run [--scale 500] [--rounds 3] [--duration 10] [--server gunicorn]
 
 1. PostgreSQL database ``bench_s<scale>``: created, migrated and filled by
-   ``seed_demo --scale`` when missing (scale 50: 1 000 users, 100 000 posts,
-   1 029 000 reactions), reused otherwise (seed_demo adds nothing then).
+   ``seed_demo --scale`` when missing (scale 500: 10 000 users, a million
+   posts and reactions, 200 000 room messages, 100 000 private messages,
+   150 000 participation events, 50 000 conversations with 500 000
+   messages, 10 000 feature vectors; about 4 minutes), reused otherwise
+   (seed_demo adds nothing then).
 2. The project (DEBUG off, Redis on, persistent connections) and
    ``bench/raw_app.py`` each under the same production server, workers and
    settings, on 127.0.0.1; both are checked to answer the same bodies.
@@ -431,7 +434,7 @@ def hot_reads(ids: dict) -> dict[str, tuple]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scale", type=int, default=50)
+    parser.add_argument("--scale", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "granian"])

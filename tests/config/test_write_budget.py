@@ -27,8 +27,9 @@ from tests.profiles.factories import PostFactory
 pytestmark = pytest.mark.django_db
 
 REORDER_BUDGET = 5  # the issue's: a reorder of 128 in at most 5 queries
-# The invitation, the member (new or found), the member id, the member, the
-# invitation accepted, the INVITED relationship, and the answer.
+# The invitation, the member by telegram id (twice: the acceptance, then the
+# creation checks it), the member id, the new member, the member and the
+# invitation updated, the INVITED relationship, and the answer.
 ACCEPT_BUDGET = 9
 # The room, the membership, a mute, the message, the member's last_seen_at.
 ROOM_MESSAGE_BUDGET = 5
