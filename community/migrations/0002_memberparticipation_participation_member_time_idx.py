@@ -4,14 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('community', '0001_initial'),
+        ("community", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='memberparticipation',
-            index=models.Index(fields=['member', '-occurred_at', '-id'], name='participation_member_time_idx'),
+            model_name="memberparticipation",
+            index=models.Index(
+                fields=["member", "-occurred_at", "-id"],
+                name="participation_member_time_idx",
+            ),
         ),
     ]

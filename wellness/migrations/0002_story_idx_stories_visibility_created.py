@@ -5,15 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wellness', '0001_initial'),
+        ("wellness", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='story',
-            index=models.Index(fields=['visibility', '-created_at', '-id'], name='idx_stories_visibility_created'),
+            model_name="story",
+            index=models.Index(
+                fields=["visibility", "-created_at", "-id"],
+                name="idx_stories_visibility_created",
+            ),
         ),
     ]
