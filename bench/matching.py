@@ -47,7 +47,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", default="1000,5000,10000")
     parser.add_argument("--dims", default="16,64")
+    parser.add_argument("--database", default=DATABASE, help="dropped and remade")
     args = parser.parse_args()
+    database = args.database
     sizes = [
         (int(users), int(dims))
         for users in args.users.split(",")
@@ -56,18 +58,18 @@ def main() -> None:
     print("| users | dimensions | matches stored | whole run (s) | similarities (s) |")
     print("|---:|---:|---:|---:|---:|")
     for users, dims in sizes:
-        psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        psql(f"CREATE DATABASE {DATABASE}")
+        psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        psql(f"CREATE DATABASE {database}")
         result = subprocess.run(
             [sys.executable, __file__, "--one", str(users), str(dims)],
-            env={**os.environ, "DATABASE_URL": f"{SERVER}/{DATABASE}"},
+            env={**os.environ, "DATABASE_URL": f"{SERVER}/{database}"},
             cwd=ROOT,
             check=True,
             capture_output=True,
             text=True,
         )
         print(result.stdout.strip().splitlines()[-1], flush=True)
-    psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
 
 
 def one(users: int, dims: int) -> None:

@@ -26,6 +26,30 @@ from profiles.sql import REACTED_POSTS_SQL  # the project's statement, no Django
 PAGE = 50
 OPTIONS = orjson.OPT_UTC_Z
 
+# community_members' columns as its list shows them (invited_by is a member_id).
+MEMBER = (
+    "member_id",
+    "telegram_id",
+    "telegram_username",
+    "name",
+    "primary_role",
+    "organization",
+    "country",
+    "github_username",
+    "github_verified",
+    "github_verified_at",
+    "github_profile_data",
+    "status",
+    "reputation_score",
+    "reputation_tier",
+    "invited_by",
+    "registration_fee_paid",
+    "registration_fee_tx_hash",
+    "profile_data",
+    "created_at",
+    "updated_at",
+    "last_active_at",
+)
 # The SQL of each read, also replayed alone by pgbench (bench/run.py).
 SQL = {
     "reacted_posts": REACTED_POSTS_SQL.format(after="", direction="DESC"),
@@ -53,12 +77,56 @@ SQL = {
         " WHERE h.user_id = %s ORDER BY h.position"
     ),
     "stats": "SELECT 1 FROM users WHERE id = %s AND is_active",
+    "room_messages": (
+        "SELECT m.id, m.room_id, m.user_id, m.message, m.media_url, m.created_at"
+        " FROM chat_room_messages m WHERE m.room_id = %s AND EXISTS (SELECT 1"
+        " FROM chat_room_members r WHERE r.room_id = m.room_id AND r.user_id = %s"
+        " AND NOT r.is_banned) ORDER BY m.created_at DESC, m.id DESC LIMIT %s"
+    ),
+    "private_messages": (
+        "SELECT id, sender_id, recipient_id, message, media_url, created_at"
+        " FROM private_messages WHERE (sender_id = %s AND recipient_id = %s)"
+        " OR (sender_id = %s AND recipient_id = %s)"
+        " ORDER BY created_at DESC, id DESC LIMIT %s"
+    ),
+    "conversation_messages": (
+        "SELECT id, conversation_id, role, content, tool_calls, created_at"
+        " FROM messages WHERE conversation_id = %s AND user_id = %s"
+        " ORDER BY created_at, id LIMIT %s"
+    ),
+    "tasks": (
+        "SELECT id, title, description, completed, created_at, updated_at"
+        " FROM tasks WHERE user_id = %s ORDER BY created_at DESC, id DESC LIMIT %s"
+    ),
+    "stories": (
+        "SELECT id, user_id, title, content, visibility, tags_cached, created_at,"
+        " updated_at FROM stories WHERE visibility = 'public'"
+        " AND tags_cached @> ARRAY[%s]::varchar[]"
+        " ORDER BY created_at DESC, id DESC LIMIT %s"
+    ),
+    "matches": (
+        "SELECT m.id, m.user_id, m.target_user_id, u.username, m.score,"
+        " m.created_at FROM match_results m JOIN users u ON u.id = m.target_user_id"
+        " WHERE m.user_id = %s AND m.created_at = (SELECT max(created_at)"
+        " FROM match_results WHERE user_id = %s) ORDER BY m.score DESC, m.id DESC"
+    ),
+    "members": (
+        f"SELECT id, {', '.join(MEMBER)} FROM community_members"
+        " WHERE status = %s AND deleted_at IS NULL"
+        " ORDER BY reputation_score DESC, id DESC LIMIT %s"
+    ),
+    "participation": (
+        "SELECT id, member_id, event_type, platform, room_id, event_metadata,"
+        " occurred_at FROM member_participation WHERE member_id = %s"
+        " AND occurred_at >= %s AND occurred_at < %s"
+        " ORDER BY occurred_at DESC, id DESC LIMIT %s"
+    ),
 }
 UUID = r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 
 _db = None
 _redis = None
-_tokens: set[str] = set()
+_tokens: dict[str, uuid.UUID] = {}
 
 
 def db() -> psycopg.Connection:
@@ -81,19 +149,20 @@ def rows(sql: str, params) -> list[tuple]:
         return cursor.fetchall()
 
 
-def authenticated(environ) -> bool:
+def authenticated(environ) -> uuid.UUID | None:
+    """The id of the token's user, if it is active."""
     header = environ.get("HTTP_AUTHORIZATION", "")
     key = header.removeprefix("Token ")
     if key in _tokens:
-        return True
+        return _tokens[key]
     found = rows(
-        "SELECT 1 FROM authtoken_token t JOIN users u ON u.id = t.user_id "
+        "SELECT u.id FROM authtoken_token t JOIN users u ON u.id = t.user_id "
         "WHERE t.key = %s AND u.is_active",
         [key],
     )
     if found:
-        _tokens.add(key)
-    return bool(found)
+        _tokens[key] = found[0][0]
+    return found[0][0] if found else None
 
 
 def _tagged(value):
@@ -129,7 +198,7 @@ def post(row) -> dict:
     }
 
 
-def reacted_posts(environ, query, user_id):
+def reacted_posts(environ, query, me, user_id):
     found = rows(SQL["reacted_posts"], [user_id, user_id, 8192, PAGE + 1])
     results = [
         {**post((p, a, u, b, c)), "reacted_at": r} for p, b, c, a, u, r, _ in found
@@ -138,7 +207,7 @@ def reacted_posts(environ, query, user_id):
     return page(environ, results[:PAGE], last, ["-reacted_at", "-reaction_id"], query)
 
 
-def posts(environ, query):
+def posts(environ, query, me):
     author = query["author_id"][0]
     found = rows(SQL["posts"], [author, PAGE + 1])
     last = (found[PAGE - 1][4], found[PAGE - 1][0]) if len(found) > PAGE else None
@@ -158,7 +227,7 @@ PROFILE = (
 )
 
 
-def users(environ, query):
+def users(environ, query, me):
     found = rows(SQL["users"], [PAGE + 1])
     results = [
         {
@@ -176,7 +245,7 @@ def users(environ, query):
     return page(environ, results, last, ["username", "id"], query)
 
 
-def highlights(environ, query, user_id):
+def highlights(environ, query, me, user_id):
     found = rows(SQL["highlights"], [user_id])
     return [
         {"position": row[0], "post": post(row[1:6]), "created_at": row[6]}
@@ -184,11 +253,96 @@ def highlights(environ, query, user_id):
     ]
 
 
-def stats(environ, query, user_id):
+def stats(environ, query, me, user_id):
     if not rows(SQL["stats"], [user_id]):
         return None
     cached = cache().get(f"{os.environ['CACHE_KEY_PREFIX']}:1:profiles:stats:{user_id}")
     return None if cached is None else pickle.loads(cached)  # noqa: S301 (our own)
+
+
+def keyset(environ, query, found, ordering: list[str], key) -> dict:
+    """A first page of ``found`` (up to ``PAGE + 1`` rows, ``key(row)`` its
+    position in ``ordering``), each row as a dict of its columns."""
+    last = key(found[PAGE - 1]) if len(found) > PAGE else None
+    return page(environ, found[:PAGE], last, ordering, query)
+
+
+def as_dicts(sql: str, params, names) -> list[dict]:
+    return [dict(zip(names, row, strict=True)) for row in rows(sql, params)]
+
+
+MESSAGE = ("id", "room_id", "user_id", "message", "media_url", "created_at")
+PRIVATE = ("id", "sender_id", "recipient_id", "message", "media_url", "created_at")
+NEWEST = ["-created_at", "-id"]
+
+
+def room_messages(environ, query, me, room_id):
+    found = as_dicts(SQL["room_messages"], [int(room_id), me, PAGE + 1], MESSAGE)
+    return keyset(environ, query, found, NEWEST, lambda r: (r["created_at"], r["id"]))
+
+
+def private_messages(environ, query, me):
+    other = uuid.UUID(query["with_user_id"][0])
+    params = [me, other, other, me, PAGE + 1]
+    found = as_dicts(SQL["private_messages"], params, PRIVATE)
+    return keyset(environ, query, found, NEWEST, lambda r: (r["created_at"], r["id"]))
+
+
+def conversation_messages(environ, query, me, conversation_id):
+    names = ("id", "conversation_id", "role", "content", "tool_calls", "created_at")
+    params = [conversation_id, me, PAGE + 1]
+    found = as_dicts(SQL["conversation_messages"], params, names)
+    ordering = ["created_at", "id"]
+    return keyset(environ, query, found, ordering, lambda r: (r["created_at"], r["id"]))
+
+
+def tasks(environ, query, me):
+    names = ("id", "title", "description", "completed", "created_at", "updated_at")
+    found = as_dicts(SQL["tasks"], [me, PAGE + 1], names)
+    return keyset(environ, query, found, NEWEST, lambda r: (r["created_at"], r["id"]))
+
+
+def stories(environ, query, me):
+    names = ("id", "user_id", "title", "content", "visibility", "tags")
+    names += ("created_at", "updated_at")
+    found = as_dicts(SQL["stories"], [query["tag"][0], PAGE + 1], names)
+    return keyset(environ, query, found, NEWEST, lambda r: (r["created_at"], r["id"]))
+
+
+def matches(environ, query, me):
+    return [
+        {
+            "id": match_id,
+            "user_id": user_id,
+            "target_user_id": target,
+            "target_user": {"id": target, "username": username},
+            "score": score,
+            "created_at": created_at,
+        }
+        for match_id, user_id, target, username, score, created_at in rows(
+            SQL["matches"], [me, me]
+        )
+    ]
+
+
+def members(environ, query, me):
+    found = rows(SQL["members"], [query["status"][0], PAGE + 1])
+    results = [dict(zip(MEMBER, row[1:], strict=True)) for row in found]
+    last = (found[PAGE - 1][13], found[PAGE - 1][0]) if len(found) > PAGE else None
+    ordering = ["-reputation_score", "-id"]
+    return page(environ, results[:PAGE], last, ordering, query)
+
+
+def participation(environ, query, me):
+    names = ("id", "member_id", "event_type", "platform", "room_id")
+    names += ("event_metadata", "occurred_at")
+    after, before = query["occurred_after"][0], query["occurred_before"][0]
+    params = [query["member_id"][0], after, before, PAGE + 1]
+    found = as_dicts(SQL["participation"], params, names)
+    ordering = ["-occurred_at", "-id"]
+    return keyset(
+        environ, query, found, ordering, lambda r: (r["occurred_at"], r["id"])
+    )
 
 
 ROUTES = [
@@ -197,18 +351,30 @@ ROUTES = [
     (re.compile(r"^/api/profiles/users/$"), users),
     (re.compile(rf"^/api/profiles/users/{UUID}/highlights/$"), highlights),
     (re.compile(rf"^/api/profiles/users/{UUID}/stats/$"), stats),
+    (re.compile(r"^/api/safety/chat-rooms/(\d+)/messages/$"), room_messages),
+    (re.compile(r"^/api/safety/private-messages/$"), private_messages),
+    (
+        re.compile(rf"^/api/chatbot/conversations/{UUID}/messages/$"),
+        conversation_messages,
+    ),
+    (re.compile(r"^/api/chatbot/tasks/$"), tasks),
+    (re.compile(r"^/api/wellness/stories/$"), stories),
+    (re.compile(r"^/api/wellness/match-results/$"), matches),
+    (re.compile(r"^/api/community/community-members/$"), members),
+    (re.compile(r"^/api/community/member-participation/$"), participation),
 ]
 
 
 def app(environ, start_response):
-    if not authenticated(environ):
+    me = authenticated(environ)
+    if me is None:
         start_response("401 Unauthorized", [("Content-Type", "application/json")])
         return [b'{"status":401}']
     query = parse_qs(environ.get("QUERY_STRING", ""))
     for pattern, view in ROUTES:
         match = pattern.match(environ["PATH_INFO"])
         if match:
-            body = view(environ, query, *match.groups())
+            body = view(environ, query, me, *match.groups())
             if body is not None:
                 start_response("200 OK", [("Content-Type", "application/json")])
                 return [orjson.dumps(body, option=OPTIONS)]

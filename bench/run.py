@@ -1,14 +1,19 @@
 """The read benchmark: the project against a bare WSGI + psycopg baseline.
 
-    bench/run [--scale 50] [--rounds 3] [--duration 10] [--server gunicorn]
+    bench/run [--scale 500] [--rounds 3] [--duration 10] [--server gunicorn]
 
 1. PostgreSQL database ``bench_s<scale>``: created, migrated and filled by
-   ``seed_demo --scale`` when missing (scale 50: 1 000 users, 100 000 posts,
-   1 029 000 reactions), reused otherwise (seed_demo adds nothing then).
+   ``seed_demo --scale`` when missing (scale 500: 10 000 users, a million
+   posts and reactions, 200 000 room messages, 100 000 private messages,
+   150 000 participation events, 50 000 conversations with 500 000
+   messages, 10 000 feature vectors; about 4 minutes), reused otherwise
+   (seed_demo adds nothing then).
 2. The project (DEBUG off, Redis on, persistent connections) and
    ``bench/raw_app.py`` each under the same production server, workers and
    settings, on 127.0.0.1; both are checked to answer the same bodies.
-3. EXPLAIN ANALYZE of the lightning tab for a typical and the heaviest user.
+3. EXPLAIN ANALYZE of the lightning tab for a typical and the heaviest user;
+   EXPLAIN of every statement of every read (bench/explain.py): the run fails
+   when one reads a big table whole instead of through an index.
 4. Interleaved rounds: for each read, wrk against the project, then against
    the baseline; req/s, p50, p99, and the CPU per request of the server's
    processes and of PostgreSQL (from /proc). pgbench replays the baseline's SQL.
@@ -34,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -90,8 +96,7 @@ def manage(env: dict, *args) -> str:
     return sh(PYTHON, "manage.py", *args, cwd=ROOT, env=env).stdout
 
 
-def prepare_database(scale: int, env: dict, fresh: bool) -> None:
-    name = f"bench_s{scale}"
+def prepare_database(name: str, scale: int, env: dict, fresh: bool) -> None:
     if fresh:
         drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
         sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-c", drop)
@@ -115,16 +120,37 @@ def prepare_database(scale: int, env: dict, fresh: bool) -> None:
 
 SAMPLE = """
 import json
-from profiles.models import Post, Reaction, User
+from datetime import timedelta
+from django.apps import apps
+from django.db.models import Count, Max, Q
+from profiles.models import User
 from rest_framework.authtoken.models import Token
+from chatbot.models import Conversation
+from community.models import MemberParticipation
+from safety.models import ChatRoomMember, PrivateMessage
 users = User.objects.filter(username__startswith="demo-user-").order_by("username")
-heavy, typical = users.first(), users[users.count() // 2]
-token, _ = Token.objects.get_or_create(user=users[1])
+heavy, me = users.first(), users[users.count() // 2]
+partners = (PrivateMessage.objects.filter(Q(sender=me) | Q(recipient=me))
+            .values_list("sender", "recipient"))
+other = max({s if r == me.pk else r for s, r in partners},
+            key=lambda u: sum(u in pair for pair in partners))
+busy = (MemberParticipation.objects.values("member_id").annotate(n=Count("id"),
+        last=Max("occurred_at")).order_by("-n", "member_id").first())
 print(json.dumps({
-    "token": token.key, "heavy": str(heavy.pk), "typical": str(typical.pk),
-    "reactions": {str(u.pk): u.reactions.count() for u in (heavy, typical)},
-    "rows": {"users": User.objects.count(), "posts": Post.objects.count(),
-             "reactions": Reaction.objects.count()},
+    "token": Token.objects.get_or_create(user=me)[0].key,
+    "bot_token": Token.objects.get_or_create(user=User.objects.get(
+        username="community-bot"))[0].key,
+    "heavy": str(heavy.pk), "typical": str(me.pk),
+    "room": ChatRoomMember.objects.filter(user=me).values_list("room_id", flat=True)
+            .first(),
+    "partner": str(other),
+    "conversation": str(Conversation.objects.filter(user=me)
+                        .order_by("-updated_at", "-id").values_list("id")[0][0]),
+    "member": busy["member_id"],
+    "after": (busy["last"] - timedelta(days=10)).isoformat().replace("+00:00", "Z"),
+    "before": (busy["last"] - timedelta(days=2)).isoformat().replace("+00:00", "Z"),
+    "reactions": {str(u.pk): u.reactions.count() for u in (heavy, me)},
+    "rows": {m._meta.db_table: m._default_manager.count() for m in apps.get_models()},
 }))
 """
 
@@ -241,6 +267,8 @@ def same_bodies(project: int, raw: int, path: str, token: str) -> None:
         raise SystemExit(
             f"{path}: the project and the baseline differ:\n{ours}\n{theirs}"
         )
+    if not (ours.get("results", ours) if isinstance(ours, dict) else ours):
+        raise SystemExit(f"{path}: no rows to compare (is the database seeded?)")
 
 
 LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
@@ -324,15 +352,98 @@ def explain_lightning(env: dict, ids: dict) -> list[str]:
     ]
 
 
+def hot_reads(ids: dict) -> dict[str, tuple]:
+    """Each read: its path, the baseline's statement (``bench.raw_app.SQL``)
+    with its parameters for pgbench, and the token it is read with (the
+    typical user's; the community bot's for the community directory)."""
+    me, heavy, bot = ids["typical"], ids["heavy"], ids["bot_token"]
+    room, partner, member = ids["room"], ids["partner"], ids["member"]
+    after, before = ids["after"], ids["before"]
+    conversation = ids["conversation"]
+    token = ids["token"]
+    member_query = urllib.parse.urlencode(
+        {"member_id": member, "occurred_after": after, "occurred_before": before}
+    )
+    return {
+        "lightning tab, typical user": (
+            f"/api/profiles/users/{me}/reacted-posts/",
+            "reacted_posts",
+            [me, me, 8192, 51],
+            token,
+        ),
+        "lightning tab, heaviest user": (
+            f"/api/profiles/users/{heavy}/reacted-posts/",
+            "reacted_posts",
+            [heavy, heavy, 8192, 51],
+            token,
+        ),
+        "a user's posts": (
+            f"/api/profiles/posts/?author_id={me}",
+            "posts",
+            [me, 51],
+            token,
+        ),
+        "users list": ("/api/profiles/users/", "users", [51], token),
+        "a user's highlights": (
+            f"/api/profiles/users/{me}/highlights/",
+            "highlights",
+            [me],
+            token,
+        ),
+        "stats (Redis hit)": (f"/api/profiles/users/{me}/stats/", "stats", [me], token),
+        "a room's messages": (
+            f"/api/safety/chat-rooms/{room}/messages/",
+            "room_messages",
+            [room, me, 51],
+            token,
+        ),
+        "a private conversation": (
+            f"/api/safety/private-messages/?with_user_id={partner}",
+            "private_messages",
+            [me, partner, partner, me, 51],
+            token,
+        ),
+        "a conversation's replay": (
+            f"/api/chatbot/conversations/{conversation}/messages/",
+            "conversation_messages",
+            [conversation, me, 51],
+            token,
+        ),
+        "a user's tasks": ("/api/chatbot/tasks/", "tasks", [me, 51], token),
+        "public stories by tag": (
+            "/api/wellness/stories/?tag=growth&visibility=public",
+            "stories",
+            ["growth", 51],
+            token,
+        ),
+        "top matches": ("/api/wellness/match-results/", "matches", [me, me], token),
+        "community members by status": (
+            "/api/community/community-members/?status=member",
+            "members",
+            ["member", 51],
+            bot,
+        ),
+        "participation by member and time": (
+            f"/api/community/member-participation/?{member_query}",
+            "participation",
+            [member, after, before, 51],
+            bot,
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scale", type=int, default=50)
+    parser.add_argument("--scale", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "granian"])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--smoke", action="store_true", help="CI: small, checks only")
     parser.add_argument("--fresh", action="store_true", help="recreate the database")
+    parser.add_argument("--database", help="its name (default: bench_s<scale>)")
+    parser.add_argument("--port", type=int, default=8801, help="the first of 3 ports")
+    parser.add_argument("--redis", default=REDIS, help="REDIS_URL of the servers")
     parser.add_argument(
         "--compare-servers", action="store_true", help="the project under each server"
     )
@@ -341,11 +452,11 @@ def main() -> None:
         args.scale, args.rounds, args.duration = 1, 1, 1
 
     ensure_tools()
-    database = f"bench_s{args.scale}"
+    database = args.database or f"bench_s{args.scale}"
     env = {
         **os.environ,
         "DATABASE_URL": f"{PG}/{database}",
-        "REDIS_URL": REDIS,
+        "REDIS_URL": args.redis,
         "DEBUG": "false",
         "SECRET_KEY": "bench-" + "x" * 50,
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -355,69 +466,47 @@ def main() -> None:
         "CACHE_KEY_PREFIX": "bench",
         "PYTHONPATH": str(ROOT),
     }
-    prepare_database(args.scale, env, args.fresh)
+    prepare_database(database, args.scale, env, args.fresh)
     ids = sample(env)
-    token, typical, heavy = ids["token"], ids["typical"], ids["heavy"]
-    reads = {
-        "lightning tab, typical user": (
-            f"/api/profiles/users/{typical}/reacted-posts/",
-            "reacted_posts",
-            [typical, typical, 8192, 51],
-        ),
-        "lightning tab, heaviest user": (
-            f"/api/profiles/users/{heavy}/reacted-posts/",
-            "reacted_posts",
-            [heavy, heavy, 8192, 51],
-        ),
-        "a user's posts": (
-            f"/api/profiles/posts/?author_id={typical}",
-            "posts",
-            [typical, 51],
-        ),
-        "users list": ("/api/profiles/users/", "users", [51]),
-        "a user's highlights": (
-            f"/api/profiles/users/{typical}/highlights/",
-            "highlights",
-            [typical],
-        ),
-        "stats (Redis hit)": (
-            f"/api/profiles/users/{typical}/stats/",
-            "stats",
-            [typical],
-        ),
-    }
+    reads = hot_reads(ids)
 
     sys.path.insert(0, str(ROOT))
+    from bench import explain
     from bench.raw_app import SQL
 
     if args.compare_servers:
-        compare_servers(args, env, reads, token)
+        compare_servers(args, env, reads)
         return
     project = Server(
-        server_command(args.server, "config.wsgi:application", 8801, args.workers),
+        server_command(args.server, "config.wsgi:application", args.port, args.workers),
         env,
-        8801,
+        args.port,
     )
+    raw_port = args.port + 1
     raw = Server(
-        server_command(args.server, "bench.raw_app:app", 8802, args.workers), env, 8802
+        server_command(args.server, "bench.raw_app:app", raw_port, args.workers),
+        env,
+        raw_port,
     )
     try:
-        for path, _, _ in reads.values():
+        for path, _, _, token in reads.values():
             get(project.port, path, token)  # warm: stats cached, token cached
             same_bodies(project.port, raw.port, path, token)
         print("the project and the baseline answer the same bodies")
         plans = explain_lightning(env, ids)
-        for plan in plans if not args.smoke else ():  # tiny tables: seq scans
-            if not any("ix_reactions_user_created" in line for line in plan):
-                raise SystemExit("the lightning tab does not read its index")
+        indexes = explain.run(env, {name: (r[0], r[3]) for name, r in reads.items()})
+        whole = {name: tables for name, (_, tables) in indexes.items() if tables}
+        if whole:
+            raise SystemExit(f"reads that scan a whole big table: {whole}")
+        print("every read finds its rows through indexes (EXPLAIN)")
         if args.smoke:
-            for path, _, _ in reads.values():
+            for path, _, _, token in reads.values():
                 wrk(project.port, path, token, 1)
             print("smoke: every read answered 200 under load")
             return
         results = {name: {"project": [], "raw": []} for name in reads}
         for round_ in range(args.rounds):
-            for name, (path, _, _) in reads.items():
+            for name, (path, _, _, token) in reads.items():
                 for target, server in (("project", project), ("raw", raw)):
                     results[name][target].append(
                         measure(server, path, token, args.duration)
@@ -430,30 +519,30 @@ def main() -> None:
         name: pgbench(
             database, SQL[key] % tuple(literal(p) for p in params), args.duration
         )
-        for name, (_, key, params) in reads.items()
+        for name, (_, key, params, _) in reads.items()
     }
-    report(args, ids, results, tps, plans)
+    report(args, ids, results, tps, plans, indexes)
 
 
 SERVERS = ("gunicorn", "granian")
 
 
-def compare_servers(args, env, reads, token) -> None:
+def compare_servers(args, env, reads) -> None:
     servers = {
         name: Server(
             server_command(name, "config.wsgi:application", port, args.workers),
             env,
             port,
         )
-        for name, port in zip(SERVERS, (8801, 8803), strict=True)
+        for name, port in zip(SERVERS, (args.port, args.port + 2), strict=True)
     }
     results = {read: {name: [] for name in SERVERS} for read in reads}
     try:
-        for path, _, _ in reads.values():
+        for path, _, _, token in reads.values():
             for server in servers.values():
                 get(server.port, path, token)
         for round_ in range(args.rounds):
-            for read, (path, _, _) in reads.items():
+            for read, (path, _, _, token) in reads.items():
                 for name, server in servers.items():
                     results[read][name].append(
                         measure(server, path, token, args.duration)
@@ -504,13 +593,27 @@ def execution_ms(plan: list[str]) -> float:
     return float(re.search(r"Execution Time: ([\d.]+) ms", "\n".join(plan)).group(1))
 
 
-def report(args, ids, results, tps, plans) -> None:
+DATA_TABLES = [
+    "users",
+    "posts",
+    "reactions",
+    "chat_room_messages",
+    "private_messages",
+    "member_participation",
+    "conversations",
+    "messages",
+    "user_features",
+]
+
+
+def report(args, ids, results, tps, plans, indexes) -> None:
     header = (
-        "| read (50 rows) | project req/s | baseline req/s | ratio | p50 / p99 ms "
-        "(project) | p50 / p99 ms (baseline) | app CPU ms/req (project / "
-        "baseline) | PostgreSQL CPU ms/req (project / baseline) | pgbench tps |"
+        "| read (up to 50 rows) | project req/s | baseline req/s | ratio | "
+        "p50 / p99 ms (project) | p50 / p99 ms (baseline) | app CPU ms/req (project / "
+        "baseline) | PostgreSQL CPU ms/req (project / baseline) | pgbench tps | "
+        "indexes (EXPLAIN) |"
     )
-    lines = [header, "|" + "---|" * 9]
+    lines = [header, "|" + "---|" * 10]
     short = []
     for name, runs in results.items():
         ours, theirs = runs["project"], runs["raw"]
@@ -523,7 +626,7 @@ def report(args, ids, results, tps, plans) -> None:
             f"{median(theirs, 'p50'):.1f} / {median(theirs, 'p99'):.1f} | "
             f"{median(ours, 'app_cpu'):.2f} / {median(theirs, 'app_cpu'):.2f} | "
             f"{median(ours, 'pg_cpu'):.2f} / {median(theirs, 'pg_cpu'):.2f} | "
-            f"{tps[name]:.0f} |"
+            f"{tps[name]:.0f} | {', '.join(indexes[name][0])} |"
         )
     table = "\n".join(lines)
     print(table)
@@ -536,6 +639,7 @@ def report(args, ids, results, tps, plans) -> None:
         .stdout.strip()
         .join(["PostgreSQL ", ""])
     )
+    data = ", ".join(f"{ids['rows'][table]} {table}" for table in DATA_TABLES)
     lightning = ", ".join(
         f"{who}: {execution_ms(plan):.1f} ms"
         for who, plan in zip(("typical user", "heaviest user"), plans, strict=True)
@@ -545,10 +649,8 @@ def report(args, ids, results, tps, plans) -> None:
         f"--rounds {args.rounds} --duration {args.duration} --server {args.server}"
         f" --workers {args.workers}`.\n\n"
         f"- Machine: {machine}.\n"
-        f"- Data: {ids['rows']['users']} users, {ids['rows']['posts']} posts, "
-        f"{ids['rows']['reactions']} reactions; typical user "
-        f"{ids['reactions'][ids['typical']]} reactions, heaviest "
-        f"{ids['reactions'][ids['heavy']]}.\n"
+        f"- Data: {data}; typical user {ids['reactions'][ids['typical']]} "
+        f"reactions, heaviest {ids['reactions'][ids['heavy']]}.\n"
         f"- Servers: {args.server}, {args.workers} workers each, on 127.0.0.1; "
         f"wrk {' '.join(WRK[1:])} -d{args.duration}s; medians of {args.rounds} "
         "interleaved rounds.\n"

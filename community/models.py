@@ -470,6 +470,12 @@ class MemberParticipation(models.Model):
             models.Index(fields=["member"], name="participation_member_id_idx"),
             models.Index(fields=["event_type"], name="participation_event_type_idx"),
             models.Index(fields=["occurred_at"], name="participation_occurred_at_idx"),
+            # Not in the seed: a member's events in a time range, newest first
+            # (docs/schema-decisions.md).
+            models.Index(
+                fields=["member", "-occurred_at", "-id"],
+                name="participation_member_time_idx",
+            ),
         ]
 
     def __str__(self):

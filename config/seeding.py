@@ -9,10 +9,17 @@ when they have none). Random choices come from ``demo.rng(key)``, seeded by
 ``key`` (a username, say), so a row's values do not depend on what else was
 made before it. Apps find the demo users with ``demo.users()``; they need not
 import one another. ``bulk_insert`` writes many rows fast (COPY on PostgreSQL).
+
+At scale the services would cost minutes (queries per row), so an app makes
+its lived-in demo (rooms joined, reports reviewed, the agent's replies)
+through the services for ``demo.showcase()``, the first ``SHOWCASE`` users,
+and gives the others the same kinds of rows by ``bulk_insert``: the volume
+the benchmarks read (docs/benchmarks.md says how much at each scale).
 """
 
 import random
 import sys
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +33,8 @@ from django.utils.module_loading import module_has_submodule
 from config.bulk import batches, insert_rows
 
 USERNAME_PREFIX = "demo-"
+# Demo users made through the services; the others' rows are bulk-inserted.
+SHOWCASE = 10
 
 
 @dataclass
@@ -52,6 +61,17 @@ class Demo:
             .objects.filter(username__startswith=USERNAME_PREFIX, is_staff=False)
             .order_by("username")
         )
+
+    def showcase(self, users: list) -> list:
+        """The users whose demo goes through the services (the first
+        ``SHOWCASE``); ``users`` as ``demo.users()`` orders them."""
+        return users[:SHOWCASE]
+
+    @staticmethod
+    def uuid_from(rng: random.Random) -> uuid.UUID:
+        """A random UUID from ``rng`` (the same on every run), for a row whose
+        children are inserted in the same batch."""
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
 
     def say(self, text: str) -> None:
         self.stdout.write(text)

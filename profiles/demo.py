@@ -1,12 +1,13 @@
 """profiles' part of ``manage.py seed_demo`` (config/seeding.py): users with
 taglines and profiles, posts, reactions, highlights, and a staff account.
 
-Scale N: 20·N users with max(10, 2·N) posts each, reacting to 20·N posts each
-over the last year (scale 50: 1 000 users, 100 000 posts, about a million
-reactions); the first user reacts 30 times as often (a heavy user for the
-benchmarks). Rows are bulk-inserted (the services would cost queries per row);
-what the services would do afterwards is done once at the end: the demo
-users' cached stats are cleared.
+Scale N: 20·N users with 2·N posts each (10 to 100), reacting to 20·N posts
+each over the last year, at most a million reactions in all (scale 50: 1 000
+users, 100 000 posts, about a million reactions; scale 500: 10 000 users,
+a million posts and a million reactions); the first user reacts 30 times as
+often (a heavy user for the benchmarks). Rows are bulk-inserted (the services
+would cost queries per row); what the services would do afterwards is done
+once at the end: the demo users' cached stats are cleared.
 """
 
 import secrets
@@ -28,6 +29,8 @@ from profiles.stats import stats_invalidate
 
 USERS_PER_SCALE = 20
 REACTIONS_PER_SCALE = 20
+MAX_POSTS_PER_USER = 100
+MAX_REACTIONS = 1_000_000
 HEAVY_REACTOR_FACTOR = 30
 HIGHLIGHTS_PER_USER = 5
 YEAR = timedelta(days=365)
@@ -130,7 +133,7 @@ def _staff(demo: Demo) -> None:
 def _posts(demo: Demo, users: list[User]) -> dict[int, object]:
     """Top each user's posts up to the scale's number; return every demo
     post's id and creation time."""
-    per_user = max(10, 2 * demo.scale)
+    per_user = max(10, min(2 * demo.scale, MAX_POSTS_PER_USER))
     counts = dict(
         Post.objects.filter(author__in=users)
         .values_list("author")
@@ -167,7 +170,7 @@ def _reactions(demo: Demo, users: list[User], posts: dict) -> None:
         if user.pk in reacted:
             continue
         rng = demo.rng(f"reactions:{user.username}")
-        count = REACTIONS_PER_SCALE * demo.scale
+        count = min(REACTIONS_PER_SCALE * demo.scale, MAX_REACTIONS // len(users))
         count *= HEAVY_REACTOR_FACTOR if index == 0 else 1
         for post_id in rng.sample(post_ids, min(count, len(post_ids))):
             posted = posts[post_id]

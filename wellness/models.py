@@ -148,6 +148,12 @@ class Story(models.Model):
                 fields=["user", "-created_at"], name="idx_stories_user_created"
             ),
             models.Index(fields=["visibility"], name="idx_stories_visibility"),
+            # Not in the seed: public stories newest first, by tag
+            # (docs/schema-decisions.md).
+            models.Index(
+                fields=["visibility", "-created_at", "-id"],
+                name="idx_stories_visibility_created",
+            ),
         ]
 
     def __str__(self):

@@ -617,7 +617,9 @@ INDEX_QUERIES = [
         "member_participation",
         PARTICIPATION + "member_id = %s",
         ["#17"],
-        "participation_member_id_idx",
+        # Not the seed's participation_member_id_idx: this one leads with the
+        # member too, and serves their events by time (schema-decisions.md).
+        "participation_member_time_idx",
     ),
     (
         fill_participation,

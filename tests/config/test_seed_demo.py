@@ -95,3 +95,17 @@ def test_the_first_demo_user_reacts_much_more_than_the_others():
     users = User.objects.filter(username__startswith="demo-user-").order_by("username")
     counts = [user.reactions.count() for user in users]
     assert counts[0] > 5 * max(counts[1:])
+
+
+def test_every_demo_user_has_chats_rooms_and_private_messages():
+    """The showcase users' through the services, the others' bulk-inserted:
+    every user has what the benchmark reads (bench/run)."""
+    seed_demo()
+    users = User.objects.filter(username__startswith="demo-user-")
+    assert users.count() == 20
+    for user in users:
+        assert user.conversations.count() >= 5
+        assert all(c.messages.exists() for c in user.conversations.all())
+        assert user.tasks.exists()
+        assert user.rooms.exists() and user.room_messages.exists()
+        assert user.sent_messages.exists() or user.received_messages.exists()
