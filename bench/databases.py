@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from bench import run  # noqa: E402
 
 REPLICA_PORT, POOLER_PORT = 5433, 6432
+PSQL = ("psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-p")
 
 
 def started(script: str, port: int) -> bool:
@@ -40,15 +41,17 @@ def started(script: str, port: int) -> bool:
     return True
 
 
-def caught_up(database: str) -> None:
-    """Wait until the replica has replayed everything the primary wrote."""
-    sql = (
-        "SELECT coalesce(bool_and(replay_lsn >= pg_current_wal_lsn()), false) "
-        "FROM pg_stat_replication"
-    )
+def caught_up() -> None:
+    """Wait until the replica has replayed what the primary has written."""
+
+    def lsn(port: int, function: str) -> str:
+        command = f"SELECT {function}()"
+        return run.sh(*PSQL, str(port), "-Atc", command).stdout.strip()
+
+    target = lsn(5432, "pg_current_wal_lsn")
+    check = f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn"
     for _ in range(600):
-        done = run.sh("psql", "-h", "127.0.0.1", "-U", "postgres", "-d", database,
-                      "-Atc", sql).stdout.strip()  # fmt: skip
+        done = run.sh(*PSQL, str(REPLICA_PORT), "-Atc", check).stdout.strip()
         if done == "t":
             return
         time.sleep(0.5)
@@ -106,7 +109,7 @@ def main() -> None:
     ]
     servers = {}
     try:
-        caught_up(database)
+        caught_up()
         for n, (name, way) in enumerate(ways(env, database).items()):
             port = args.port + n
             command = run.server_command(

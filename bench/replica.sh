@@ -3,11 +3,13 @@
 # read replica router (config/replica.py, docs/scaling.md). Loopback only.
 #
 #   bench/replica.sh start    # pg_basebackup -R into its own data directory, start it on 5433
-#   bench/replica.sh stop     # stop it (the data directory stays: start again resumes)
+#   bench/replica.sh stop     # stop it and remove its data directory
 #   bench/replica.sh status   # "in recovery" when it is up and replicating
 #
 # Idempotent: starting a running replica or stopping a stopped one does
-# nothing. It lets the primary accept replication connections from
+# nothing. No replication slot: a stopped replica must not make the primary
+# keep its WAL forever, so each start takes a fresh copy (seconds for a
+# gigabyte on loopback). It lets the primary accept replication connections from
 # 127.0.0.1 (a line in its pg_hba.conf, then a reload) when it does not.
 set -euo pipefail
 version=$(ls /etc/postgresql | head -n 1)
@@ -29,23 +31,21 @@ start)
     echo "$rule" >>"$hba"
     primary_psql "SELECT pg_reload_conf()" >/dev/null
   fi
-  if [ ! -f "$data/standby.signal" ]; then
-    rm -rf "$data"
-    as_postgres "$bin/pg_basebackup" -h 127.0.0.1 -p 5432 -U postgres -D "$data" -R -X stream -c fast
-    # Debian keeps the primary's configuration outside its data directory:
-    # the replica gets its own, loopback only.
-    as_postgres tee "$data/postgresql.conf" >/dev/null <<EOF
+  rm -rf "$data"
+  as_postgres "$bin/pg_basebackup" -h 127.0.0.1 -p 5432 -U postgres -D "$data" -R -X stream -c fast
+  # Debian keeps the primary's configuration outside its data directory:
+  # the replica gets its own, loopback only.
+  as_postgres tee "$data/postgresql.conf" >/dev/null <<EOF
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '/tmp'
 hot_standby = on
 hot_standby_feedback = on
 EOF
-    as_postgres tee "$data/pg_hba.conf" >/dev/null <<EOF
+  as_postgres tee "$data/pg_hba.conf" >/dev/null <<EOF
 local all all trust
 host all all 127.0.0.1/32 trust
 EOF
-  fi
   as_postgres "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start >/dev/null
   echo "replica running on 127.0.0.1:$port ($data)"
   ;;
@@ -53,6 +53,7 @@ stop)
   if [ -f "$data/postmaster.pid" ]; then
     as_postgres "$bin/pg_ctl" -D "$data" -m fast -w stop >/dev/null
   fi
+  rm -rf "$data"
   echo "replica stopped"
   ;;
 status)

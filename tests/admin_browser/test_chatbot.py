@@ -1,8 +1,10 @@
 """Tasks and conversations in the admin: a user's tasks, a conversation's
 replay with the agent's tool calls."""
 
+from datetime import timedelta
+
 from chatbot import services
-from chatbot.models import Task
+from chatbot.models import Message, Task
 from tests.chatbot.factories import ConversationFactory, TaskFactory
 from tests.profiles.factories import UserFactory
 
@@ -10,8 +12,19 @@ from tests.profiles.factories import UserFactory
 def test_read_a_conversations_replay_with_its_tool_calls(staff):
     ada = UserFactory(username="ada")
     conversation = ConversationFactory(user=ada, title="Chores")
-    services.message_post(conversation=conversation, content="add water the plants")
-    services.message_post(conversation=conversation, content="add buy milk")
+    said = [
+        *services.message_post(
+            conversation=conversation, content="add water the plants"
+        ),
+        *services.message_post(conversation=conversation, content="add buy milk"),
+    ]
+    # SQLite's clock has milliseconds: a message and its reply can tie and
+    # then sort by their random ids (docs/schema-decisions.md, "SQLite").
+    start = said[0].created_at
+    for n, message in enumerate(said):
+        Message.objects.filter(pk=message.pk).update(
+            created_at=start + timedelta(milliseconds=n)
+        )
     staff.open("/admin/chatbot/conversation/")
     staff.click_link("Chores", within="#result_list")
 
