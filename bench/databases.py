@@ -81,9 +81,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8811)
+    parser.add_argument("--database", help="its name (default: bench_s<scale>)")
     args = parser.parse_args()
     run.ensure_tools()
-    database = f"bench_s{args.scale}"
+    database = args.database or f"bench_s{args.scale}"
     env = {
         **os.environ,
         "DATABASE_URL": f"{run.PG}/{database}",
