@@ -20,6 +20,7 @@ from selenium import webdriver
 from selenium.common.exceptions import (
     NoSuchElementException,
     StaleElementReferenceException,
+    WebDriverException,
 )
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -97,7 +98,18 @@ class StaffBrowser:
     def _then_new_page(self, click) -> None:
         page = self.driver.find_element(By.TAG_NAME, "html")
         click()
-        self.wait_for(expected_conditions.staleness_of(page), "no new page")
+
+        def gone(driver) -> bool:
+            # Mid-navigation Chromium may answer for the old page's node with
+            # "Node with given id does not belong to the document" (seen in
+            # CI) instead of a stale element: either way the page is gone.
+            try:
+                page.is_enabled()
+            except (StaleElementReferenceException, WebDriverException):
+                return True
+            return False
+
+        self.wait_for(gone, "no new page")
 
     def click_link(self, text: str, within: str = "#content") -> None:
         """Follow the link reading ``text`` in the page's content (or in the
