@@ -16,7 +16,6 @@ stopped after it when they were not running before.
 """
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -85,19 +84,7 @@ def main() -> None:
     args = parser.parse_args()
     run.ensure_tools()
     database = args.database or f"bench_s{args.scale}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{run.PG}/{database}",
-        "REDIS_URL": run.REDIS,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "CONN_MAX_AGE": "600",
-        "LOG_LEVEL": "WARNING",
-        "CACHE_KEY_PREFIX": "bench",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = run.server_env(database)
     run.prepare_database(database, args.scale, env, fresh=False)
     reads = run.hot_reads(run.sample(env))
     ours = [

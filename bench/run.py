@@ -92,6 +92,24 @@ def ensure_tools() -> None:
     raise SystemExit("PostgreSQL or Redis did not start")
 
 
+def server_env(database: str, redis: str = REDIS) -> dict:
+    """The environment of the benchmark's servers and commands: production
+    settings (DEBUG off, persistent connections) on ``database``."""
+    return {
+        **os.environ,
+        "DATABASE_URL": f"{PG}/{database}",
+        "REDIS_URL": redis,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "CONN_MAX_AGE": "600",
+        "LOG_LEVEL": "WARNING",
+        "CACHE_KEY_PREFIX": "bench",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
 def manage(env: dict, *args) -> str:
     return sh(PYTHON, "manage.py", *args, cwd=ROOT, env=env).stdout
 
@@ -453,19 +471,7 @@ def main() -> None:
 
     ensure_tools()
     database = args.database or f"bench_s{args.scale}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"{PG}/{database}",
-        "REDIS_URL": args.redis,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "x" * 50,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "CONN_MAX_AGE": "600",
-        "LOG_LEVEL": "WARNING",
-        "CACHE_KEY_PREFIX": "bench",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = server_env(database, args.redis)
     prepare_database(database, args.scale, env, args.fresh)
     ids = sample(env)
     reads = hot_reads(ids)
