@@ -1,6 +1,7 @@
 from django.apps import AppConfig
 from django.conf import settings
-from django.db.models.signals import post_delete, post_save
+from django.contrib.auth import get_user_model
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 
 
 class PlatformConfig(AppConfig):
@@ -10,7 +11,18 @@ class PlatformConfig(AppConfig):
     verbose_name = "Platform"
 
     def ready(self):
-        from config.api.authentication import forget_token, forget_user
+        from django.contrib.auth.models import Group, Permission
 
-        post_delete.connect(forget_token, sender="authtoken.Token")
-        post_save.connect(forget_user, sender=settings.AUTH_USER_MODEL)
+        from config.api import authentication as auth
+
+        User = get_user_model()
+        post_delete.connect(auth.forget_token, sender="authtoken.Token")
+        post_save.connect(auth.forget_user, sender=settings.AUTH_USER_MODEL)
+        for through in (
+            User.user_permissions.through,
+            User.groups.through,
+            Group.permissions.through,
+        ):
+            m2m_changed.connect(auth.forget_permissions, sender=through)
+        for model in (Group, Permission):
+            pre_delete.connect(auth.forget_holders, sender=model)

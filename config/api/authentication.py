@@ -2,13 +2,22 @@
 ``DEFAULT_AUTHENTICATION_CLASSES``).
 
 DRF's ``TokenAuthentication`` reads the token and its user from the database on
-every request. Here the user's fields the API needs are cached (in Redis when
-``REDIS_URL`` is set) for ``TOKEN_CACHE_SECONDS``, under a hash of the token.
-The entry goes at once when the token is deleted (revoked) or its user is
-saved (deactivated, made staff, ...): ``forget_token`` and ``forget_user``,
-connected in ``config.apps``. A change made around Django's signals
-(``QuerySet.update()``, raw SQL) is seen within ``TOKEN_CACHE_SECONDS``. While
-Redis is unreachable, authentication reads the database as DRF does.
+every request, and Django's ``ModelBackend`` then reads the user's permissions
+(their own and their groups', two queries) on every request that checks one.
+Here both are cached (in Redis when ``REDIS_URL`` is set) for
+``TOKEN_CACHE_SECONDS``, under a hash of the token: the user's fields the API
+needs, and the permissions as ``user.get_all_permissions()`` gives them (not
+for superusers, who have every permission anyway).
+
+The entry goes at once when the token is deleted (revoked), its user is saved
+(deactivated, made staff, ...), or a permission reaches or leaves the user (a
+permission or group given or taken, a group's permissions changed, a group or
+permission deleted): the receivers below, connected in ``config.apps``. Each
+forgets now and again when the transaction commits, so a request that read the
+old rows in between does not leave them cached. A change made around Django's
+signals (``QuerySet.update()``, raw SQL) is seen within
+``TOKEN_CACHE_SECONDS``. While Redis is unreachable, authentication reads the
+database as DRF does.
 """
 
 import contextlib
@@ -18,6 +27,8 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Q
 from redis.exceptions import RedisError
 from rest_framework import authentication
 
@@ -35,7 +46,8 @@ def _cached_fields() -> list[str]:
 
 
 def _cache_key(token_key: str) -> str:
-    return "auth:token:" + hashlib.sha256(token_key.encode()).hexdigest()
+    # v2: the entry holds the permissions too.
+    return "auth:token:v2:" + hashlib.sha256(token_key.encode()).hexdigest()
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -47,12 +59,20 @@ class TokenAuthentication(authentication.TokenAuthentication):
             return super().authenticate_credentials(key)
         fields = _cached_fields()
         if cached is not None:
-            user = get_user_model().from_db("default", fields, cached)
+            values, permissions = cached
+            user = get_user_model().from_db("default", fields, values)
+            if permissions is not None:
+                user._perm_cache = set(permissions)  # what ModelBackend reads
             return user, self.get_model()(key=key, user=user)
         user, token = super().authenticate_credentials(key)
         values = [getattr(user, name) for name in fields]
+        permissions = None if user.is_superuser else sorted(user.get_all_permissions())
         with contextlib.suppress(RedisError):  # went down since the get: no cache
-            cache.set(_cache_key(key), values, timeout=settings.TOKEN_CACHE_SECONDS)
+            cache.set(
+                _cache_key(key),
+                [values, permissions],
+                timeout=settings.TOKEN_CACHE_SECONDS,
+            )
         return user, token
 
 
@@ -63,14 +83,62 @@ def forget_token(sender, instance, **kwargs) -> None:
 
 def forget_user(sender, instance, **kwargs) -> None:
     """``post_save`` of a user: their token's cached fields are stale."""
+    _forget_users([instance.pk])
+
+
+def forget_permissions(sender, instance, action, model, pk_set, **kwargs) -> None:
+    """``m2m_changed`` of users' permissions, users' groups or groups'
+    permissions: the tokens of every user whose permissions this may change
+    (on either side: ``user.groups.add(g)`` and ``g.user_set.add(user)`` are
+    the same change). Before a clear, the rows cleared are still there."""
+    from django.contrib.auth.models import Permission
+
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    User = get_user_model()
+    if pk_set and model is User:  # permission.user_set or group.user_set
+        _forget_users(pk_set)
+    elif pk_set and isinstance(instance, Permission):  # permission.group_set
+        _forget_users(User.objects.filter(groups__in=pk_set).values("pk"))
+    else:  # a user's permissions or groups, a group's permissions, a clear
+        _forget_users(_users_of(instance))
+
+
+def forget_holders(sender, instance, **kwargs) -> None:
+    """``pre_delete`` of a group or a permission: its users lose it."""
+    _forget_users(_users_of(instance))
+
+
+def _users_of(instance):
+    """The users whose permissions depend on ``instance`` (a user, a group or
+    a permission): their ids, or a query of them."""
+    from django.contrib.auth.models import Group, Permission
+
+    User = get_user_model()
+    if isinstance(instance, Group):
+        return User.objects.filter(groups=instance).values("pk")
+    if isinstance(instance, Permission):
+        holders = Q(user_permissions=instance) | Q(groups__permissions=instance)
+        return User.objects.filter(holders).values("pk")
+    return [instance.pk]
+
+
+def _forget_users(user_ids) -> None:
     # Imported here: settings load this module before the models are ready.
     from rest_framework.authtoken.models import Token
 
-    _forget(Token.objects.filter(user_id=instance.pk).values_list("key", flat=True))
+    _forget(list(Token.objects.filter(user__in=user_ids).values_list("key", flat=True)))
 
 
 def _forget(keys) -> None:
-    try:
-        cache.delete_many([_cache_key(key) for key in keys])
-    except RedisError:
-        logger.warning("Redis unreachable: cached tokens expire on their own")
+    if not keys:
+        return
+
+    def delete() -> None:
+        try:
+            cache.delete_many([_cache_key(key) for key in keys])
+        except RedisError:
+            logger.warning("Redis unreachable: cached tokens expire on their own")
+
+    delete()
+    transaction.on_commit(delete)

@@ -4,6 +4,7 @@ the rate limit on the endpoints that check passwords."""
 import secrets
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -240,8 +241,86 @@ def queries_to_authenticate(client) -> int:
 
 
 def test_a_token_is_read_from_the_database_once(token_cache, api_client):
-    assert queries_to_authenticate(api_client) == 1
+    # The token and its user, then the user's permissions and their groups'.
+    assert queries_to_authenticate(api_client) == 3
     assert queries_to_authenticate(api_client) == 0
+
+
+MEMBERS = "/api/community/community-members/"  # needs the view permission
+
+
+def view_members() -> Permission:
+    return Permission.objects.get(
+        content_type__app_label="community", codename="view_communitymember"
+    )
+
+
+def test_a_known_tokens_permissions_cost_no_query(token_cache, api_client, user):
+    user.user_permissions.add(view_members())
+    assert api_client.get(MEMBERS).status_code == 200  # cached now
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.get(MEMBERS).status_code == 200
+    assert not [q for q in queries if "auth_permission" in q["sql"]], queries
+
+
+def in_group(user, *permissions) -> Group:
+    group = Group.objects.create(name="readers")
+    group.permissions.add(*permissions)
+    user.groups.add(group)
+    return group
+
+
+# How a user comes to hold a permission, and how they lose it again, on either
+# side of each many-to-many relation.
+GRANTS = {
+    "directly": (
+        lambda user, perm: user.user_permissions.add(perm),
+        lambda user, perm: user.user_permissions.remove(perm),
+    ),
+    "from the permission's side": (
+        lambda user, perm: perm.user_set.add(user),
+        lambda user, perm: perm.user_set.clear(),
+    ),
+    "by joining a group": (
+        lambda user, perm: in_group(user, perm),
+        lambda user, perm: Group.objects.get().user_set.remove(user),
+    ),
+    "by their groups being cleared": (
+        lambda user, perm: in_group(user, perm),
+        lambda user, perm: user.groups.clear(),
+    ),
+    "through the group's permissions": (
+        lambda user, perm: in_group(user).permissions.add(perm),
+        lambda user, perm: Group.objects.get().permissions.clear(),
+    ),
+    "through the permission's groups": (
+        lambda user, perm: perm.group_set.add(in_group(user)),
+        lambda user, perm: perm.group_set.remove(Group.objects.get()),
+    ),
+    "until the group is deleted": (
+        lambda user, perm: in_group(user, perm),
+        lambda user, perm: Group.objects.get().delete(),
+    ),
+}
+
+
+@pytest.mark.parametrize("how", GRANTS)
+def test_permissions_given_and_taken_apply_at_once(token_cache, api_client, user, how):
+    grant, revoke = GRANTS[how]
+    perm = view_members()
+    assert api_client.get(MEMBERS).status_code == 403  # cached, without it
+    grant(user, perm)
+    assert api_client.get(MEMBERS).status_code == 200
+    revoke(user, perm)
+    assert api_client.get(MEMBERS).status_code == 403
+
+
+def test_a_deleted_permission_is_refused_at_once(token_cache, api_client, user):
+    perm = view_members()
+    in_group(user, perm)
+    assert api_client.get(MEMBERS).status_code == 200
+    perm.delete()
+    assert api_client.get(MEMBERS).status_code == 403
 
 
 def test_a_revoked_token_stops_working_at_once(token_cache, api_client, user):
