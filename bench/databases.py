@@ -104,17 +104,17 @@ def main() -> None:
                 "gunicorn", "config.wsgi:application", port, args.workers
             )
             servers[name] = run.Server(command, way, port)
-        results = {read: {name: [] for name in servers} for read in reads}
         for path, _, _, token in reads.values():
             for server in servers.values():
                 run.get(server.port, path, token)  # warm, and a 200
-        for round_ in range(args.rounds):
-            for read, (path, _, _, token) in reads.items():
-                for name, server in servers.items():
-                    results[read][name].append(
-                        run.measure(server, path, token, args.duration)
-                    )
-            print(f"round {round_ + 1} of {args.rounds} done", flush=True)
+        results = run.interleaved(
+            reads,
+            servers,
+            args.rounds,
+            lambda read, server: run.measure(
+                server, reads[read][0], reads[read][3], args.duration
+            ),
+        )
     finally:
         for server in servers.values():
             server.stop()

@@ -1,10 +1,23 @@
-"""The baseline: the benchmark's hot reads as a bare WSGI app on psycopg.
+"""The baseline: the benchmark's hot reads and writes as a bare WSGI app on
+psycopg.
 
 No framework: a regex per URL, the best SQL a person would write for the same
 JSON (the lightning tab's is the project's own statement, which is already
-that), orjson, one persistent connection per worker, and tokens checked once
-per process. ``bench/run.py`` serves it with the same server and workers as
-the project and checks that both answer the same bodies.
+that), orjson, one persistent connection per worker, and tokens (and the
+service account's permissions) checked once per process. ``bench/run.py``
+serves it with the same server and workers as the project and checks that
+both answer the same bodies to the reads, and the same status and keys to
+the writes, whose rows it then finds in the database.
+
+The writes make the project's checks and have its effects, each in one
+transaction: the highlights' reorder (the user's lock, the permutation check,
+two UPDATEs: the unique (user_id, position) is not deferrable), an
+invitation's acceptance (the invitation's lock, its checks, the member
+inserted or updated, the invitation updated and the INVITED relationship),
+a room message (the room's visibility, the membership, ban and mute checked
+in one statement, the message and the member's last_seen_at in another, then
+a Redis PUBLISH for the sockets), and a participation batch (the fields
+checked, the members looked up, one multi-row INSERT, their last_active_at).
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... gunicorn bench.raw_app:app
 """
@@ -20,6 +33,7 @@ from urllib.parse import parse_qs, urlencode
 import orjson
 import psycopg
 import redis
+from psycopg.types.json import Jsonb
 
 from profiles.sql import REACTED_POSTS_SQL  # the project's statement, no Django
 
@@ -365,11 +379,379 @@ ROUTES = [
 ]
 
 
+# --- writes -------------------------------------------------------------------------
+
+
+class Refused(Exception):
+    """An answer other than the write's success: its status and body."""
+
+    def __init__(self, status: int, body):
+        super().__init__(status, body)
+        self.status, self.body = status, body
+
+
+def invalid(field: str, message: str) -> Refused:
+    return Refused(400, {field: [message]})
+
+
+_permissions: dict[tuple, bool] = {}
+
+
+def permitted(me: uuid.UUID, app_label: str, codename: str) -> None:
+    """Refuse unless ``me`` has the model permission (their own or a group's),
+    as the project's ModelPermissions does; looked up once per process."""
+    key = (me, app_label, codename)
+    if key not in _permissions:
+        (found,) = rows(
+            "SELECT u.is_superuser OR EXISTS (SELECT 1 FROM auth_permission p"
+            " JOIN django_content_type c ON c.id = p.content_type_id"
+            " WHERE c.app_label = %s AND p.codename = %s AND (p.id IN (SELECT"
+            " permission_id FROM users_user_permissions WHERE user_id = u.id)"
+            " OR p.id IN (SELECT g.permission_id FROM auth_group_permissions g"
+            " JOIN users_groups ug ON ug.group_id = g.group_id"
+            " WHERE ug.user_id = u.id))) FROM users u WHERE u.id = %s",
+            [app_label, codename, me],
+        )
+        _permissions[key] = found[0]
+    if not _permissions[key]:
+        raise Refused(403, {"detail": "You do not have permission."})
+
+
+def text(data: dict, field: str, max_length: int, required: bool = True):
+    value = data.get(field)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise invalid(field, "This field is required.")
+    if len(value) > max_length:
+        raise invalid(field, f"At most {max_length} characters.")
+    return value.strip()
+
+
+def one(sql: str, params):
+    found = rows(sql, params)
+    return found[0] if found else None
+
+
+def highlights_order(environ, data, me):
+    post_ids = data.get("post_ids")
+    if (
+        not isinstance(post_ids, list)
+        or len(post_ids) > 128
+        or not all(type(p) is int and 1 <= p < 2**63 for p in post_ids)
+    ):
+        raise invalid("post_ids", "A list of at most 128 post ids.")
+    with db().transaction():
+        current = rows(
+            "SELECT h.id, h.post_id, h.position FROM users u"
+            " LEFT JOIN user_highlights h ON h.user_id = u.id WHERE u.id = %s"
+            " FOR NO KEY UPDATE OF u",
+            [me],
+        )
+        by_post = {post: (pk, position) for pk, post, position in current if pk}
+        if len(set(post_ids)) != len(post_ids) or set(post_ids) != set(by_post):
+            raise invalid("post_ids", "Send every highlighted post exactly once.")
+        moved = {
+            by_post[post][0]: index
+            for index, post in enumerate(post_ids)
+            if by_post[post][1] != index
+        }
+        if moved:
+            above = max(position for _, position in by_post.values()) + 1
+            rows(
+                "UPDATE user_highlights SET position = position + %s"
+                " WHERE id = ANY(%s) RETURNING 1",
+                [above, list(moved)],
+            )
+            rows(
+                "UPDATE user_highlights h SET position = v.position"
+                " FROM unnest(%s::bigint[], %s::int[]) AS v(id, position)"
+                " WHERE h.id = v.id RETURNING 1",
+                [list(moved), list(moved.values())],
+            )
+        return 200, highlights(environ, {}, me, me)
+
+
+INVITATION = (
+    "invitation_id",
+    "invitation_code",
+    "created_by",
+    "invited_telegram_username",
+    "status",
+    "expires_at",
+    "accepted_by",
+    "accepted_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def invitation_accept(environ, data, me):
+    permitted(me, "community", "change_communityinvitation")
+    code = text(data, "invitation_code", 32).upper()
+    telegram_id = text(data, "telegram_id", 255)
+    if not re.fullmatch(r"[0-9]{1,20}", telegram_id):
+        raise invalid("telegram_id", "A Telegram id is a number of at most 20 digits.")
+    username = text(data, "telegram_username", 255, required=False)
+    username = username.removeprefix("@") or None if username else None
+    with db().transaction():
+        found = one(
+            "SELECT invitation_id, created_by, invited_telegram_username, status,"
+            " expires_at <= statement_timestamp() FROM community_invitations"
+            " WHERE invitation_code = %s FOR UPDATE",
+            [code],
+        )
+        if found is None:
+            raise invalid("invitation_code", "No invitation has this code.")
+        invitation_id, inviter, invited, status, expired = found
+        if status in ("accepted", "revoked"):
+            raise invalid("invitation_code", f"This invitation is {status}.")
+        if status == "expired" or expired:
+            raise invalid("invitation_code", "This invitation has expired.")
+        if invited and (username or "").lower() != invited.lower():
+            raise invalid("telegram_username", f"This invitation is for @{invited}.")
+        member = one(
+            "SELECT id, status, deleted_at IS NOT NULL FROM community_members"
+            " WHERE telegram_id = %s FOR UPDATE",
+            [telegram_id],
+        )
+        if member is None:
+            name = text(data, "name", 255)
+            role = text(data, "primary_role", 50)
+            (member_id,) = one(
+                "WITH number AS (INSERT INTO community_member_id_sequence"
+                " (id, last_value) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET"
+                " last_value = community_member_id_sequence.last_value + 1"
+                " RETURNING last_value) INSERT INTO community_members (member_id,"
+                " telegram_id, telegram_username, name, primary_role, status,"
+                " invited_by) SELECT '#' || last_value, %s, %s, %s, %s, 'member', %s"
+                " FROM number RETURNING member_id",
+                [telegram_id, username, name, role, inviter],
+            )
+        else:
+            if member[2]:
+                raise invalid("telegram_id", "This Telegram user's member is deleted.")
+            if member[1] != "not_member":
+                raise invalid("telegram_id", "Already in the community.")
+            (member_id,) = one(
+                "UPDATE community_members SET status = 'member', invited_by = %s,"
+                " telegram_username = coalesce(%s, telegram_username),"
+                " updated_at = statement_timestamp() WHERE id = %s RETURNING member_id",
+                [inviter, username, member[0]],
+            )
+        accepted = one(
+            "WITH accepted AS (UPDATE community_invitations SET status = 'accepted',"
+            " accepted_by = %s, accepted_at = statement_timestamp(),"
+            " updated_at = statement_timestamp() WHERE invitation_id = %s"
+            f" RETURNING {', '.join(INVITATION)}), related AS (INSERT INTO"
+            " member_relationships (entity_id_a, entity_id_b, relationship_type,"
+            " content) SELECT created_by, accepted_by, 'INVITED', jsonb_build_object("
+            "'invitation_id', invitation_id::text, 'invitation_code',"
+            " invitation_code) FROM accepted) SELECT * FROM accepted",
+            [member_id, invitation_id],
+        )
+    return 200, dict(zip(INVITATION, accepted, strict=True))
+
+
+MEDIA = re.compile(
+    r"^https?://[^/?#]+[^?#]*\.(png|jpe?g|gif|webp|heic|avif|mp3|m4a|aac|ogg|oga"
+    r"|opus|wav|flac)([?#].*)?$",
+    re.I,
+)
+
+
+def room_message_post(environ, data, me, room_id):
+    message = text(data, "message", 4000)
+    media_url = data.get("media_url") or None
+    if media_url is not None and not (
+        isinstance(media_url, str) and len(media_url) <= 2000 and MEDIA.match(media_url)
+    ):
+        raise invalid("media_url", "An http(s) URL of an image or audio file.")
+    with db().transaction():
+        found = one(
+            "SELECT r.is_public, m.id IS NOT NULL, m.is_banned, (SELECT max(CASE"
+            " WHEN a.duration_minutes IS NULL THEN 'infinity'::timestamptz"
+            " ELSE a.created_at + a.duration_minutes * interval '1 minute' END)"
+            " FROM moderation_actions a WHERE a.target_user_id = %s"
+            " AND a.action_type = 'mute') > statement_timestamp()"
+            " FROM chat_rooms r LEFT JOIN chat_room_members m ON m.room_id = r.id"
+            " AND m.user_id = %s WHERE r.id = %s",
+            [me, me, int(room_id)],
+        )
+        if found is None or not (found[0] or (found[1] and not found[2])):
+            raise Refused(404, {"detail": "No ChatRoom matches the given query."})
+        if not found[1]:
+            raise Refused(403, {"detail": "Join the room to read and post."})
+        if found[2]:
+            raise Refused(403, {"detail": "You are banned from this room."})
+        if found[3]:
+            raise Refused(403, {"detail": "You are muted."})
+        posted = as_dicts(
+            "WITH posted AS (INSERT INTO chat_room_messages (room_id, user_id,"
+            " message, media_url) VALUES (%s, %s, %s, %s)"
+            f" RETURNING {', '.join(MESSAGE)}), seen AS (UPDATE chat_room_members"
+            " SET last_seen_at = (SELECT created_at FROM posted)"
+            " WHERE room_id = %s AND user_id = %s) SELECT * FROM posted",
+            [int(room_id), me, message, media_url, int(room_id), me],
+            MESSAGE,
+        )[0]
+    event = {"type": "room.message", "room_id": posted["room_id"], "message": posted}
+    cache().publish(f"room.{room_id}", orjson.dumps(event, option=OPTIONS))
+    return 201, posted
+
+
+EVENT_TYPES = ("MESSAGE", "REACTION", "VOICE")
+PLATFORMS = ("telegram", "discord")
+EVENT = ("id", "member_id", "event_type", "platform", "room_id")
+EVENT += ("event_metadata", "occurred_at")
+FUTURE_SKEW = datetime.timedelta(minutes=5)
+
+
+def event_errors(event, now) -> dict:
+    """What is wrong with one event, by field (the project's checks)."""
+    if not isinstance(event, dict):
+        return {"non_field_errors": ["Expected an object."]}
+    errors = {}
+    for field, max_length in (("member_id", 20), ("room_id", 255)):
+        value = event.get(field)
+        if not isinstance(value, str) or not value or len(value) > max_length:
+            errors[field] = [f"A string of at most {max_length} characters."]
+    if event.get("event_type") not in EVENT_TYPES:
+        errors["event_type"] = ["Not a valid choice."]
+    if event.get("platform") not in PLATFORMS:
+        errors["platform"] = ["Not a valid choice."]
+    metadata = event.get("event_metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        errors["event_metadata"] = ["Expected a JSON object."]
+    when = event.get("occurred_at")
+    if when is not None:
+        try:
+            when = datetime.datetime.fromisoformat(when)
+        except (TypeError, ValueError):
+            errors["occurred_at"] = ["Not an ISO 8601 time."]
+        else:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=datetime.UTC)
+            if when > now + FUTURE_SKEW:
+                errors["occurred_at"] = ["Must not be in the future."]
+            event["occurred_at"] = when
+    if event.get("event_type") == "VOICE":
+        minutes = metadata.get("minutes") if isinstance(metadata, dict) else None
+        if type(minutes) is not int or not 0 <= minutes <= 24 * 60:
+            errors["event_metadata"] = ['A VOICE event needs "minutes".']
+    return errors
+
+
+def participation_batch(environ, data, me):
+    permitted(me, "community", "add_memberparticipation")
+    events = data.get("events")
+    if not isinstance(events, list) or not 1 <= len(events) <= 1000:
+        raise invalid("events", "From 1 to 1000 events.")
+    now = datetime.datetime.now(datetime.UTC)
+    errors = [event_errors(event, now) for event in events]
+    if any(errors):
+        raise Refused(400, {"events": errors})
+    with db().transaction():
+        named = list({event["member_id"] for event in events})
+        live = {
+            member_id
+            for (member_id,) in rows(
+                "SELECT member_id FROM community_members WHERE member_id = ANY(%s)"
+                " AND deleted_at IS NULL",
+                [named],
+            )
+        }
+        errors = [
+            {} if e["member_id"] in live else {"member_id": ["No such member."]}
+            for e in events
+        ]
+        if any(errors):
+            raise Refused(400, {"events": errors})
+        columns = [[e.get(name) for e in events] for name in EVENT[1:5]]
+        metadata = [
+            None if e.get("event_metadata") is None else Jsonb(e["event_metadata"])
+            for e in events
+        ]
+        times = [e.get("occurred_at") or now for e in events]
+        inserted = as_dicts(
+            "INSERT INTO member_participation (member_id, event_type, platform,"
+            " room_id, event_metadata, occurred_at) SELECT m, e, p, r, d, t FROM"
+            " unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[],"
+            " %s::timestamptz[]) WITH ORDINALITY AS v(m, e, p, r, d, t, n)"
+            f" ORDER BY n RETURNING {', '.join(EVENT)}",
+            [*columns, metadata, times],
+            EVENT,
+        )
+        latest: dict[str, datetime.datetime] = {}
+        for member_id, when in zip(columns[0], times, strict=True):
+            latest[member_id] = max(when, latest.get(member_id, when))
+        rows(
+            "UPDATE community_members m SET last_active_at = greatest("
+            "coalesce(m.last_active_at, v.t), v.t) FROM unnest(%s::text[],"
+            " %s::timestamptz[]) AS v(member_id, t) WHERE m.member_id = v.member_id"
+            " RETURNING 1",
+            [list(latest), list(latest.values())],
+        )
+    return 201, {"events": inserted}
+
+
+WRITES = [
+    (
+        "PUT",
+        re.compile(r"^/api/profiles/me/highlights/order/$"),
+        highlights_order,
+    ),
+    (
+        "POST",
+        re.compile(r"^/api/community/community-invitations/accept/$"),
+        invitation_accept,
+    ),
+    (
+        "POST",
+        re.compile(r"^/api/safety/chat-rooms/(\d+)/messages/$"),
+        room_message_post,
+    ),
+    (
+        "POST",
+        re.compile(r"^/api/community/member-participation/batch/$"),
+        participation_batch,
+    ),
+]
+STATUS = {200: "200 OK", 201: "201 Created", 400: "400 Bad Request"}
+STATUS |= {403: "403 Forbidden", 404: "404 Not Found"}
+
+
+def respond(start_response, status: int, body) -> list[bytes]:
+    start_response(STATUS[status], [("Content-Type", "application/json")])
+    return [orjson.dumps(body, option=OPTIONS)]
+
+
+def write(environ, start_response, me):
+    for method, pattern, view in WRITES:
+        match = pattern.match(environ["PATH_INFO"])
+        if match and environ["REQUEST_METHOD"] == method:
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                data = orjson.loads(environ["wsgi.input"].read(size))
+                if not isinstance(data, dict):
+                    raise invalid("non_field_errors", "Expected a JSON object.")
+                return respond(
+                    start_response, *view(environ, data, me, *match.groups())
+                )
+            except orjson.JSONDecodeError:
+                return respond(start_response, 400, {"detail": "JSON parse error."})
+            except Refused as refused:
+                return respond(start_response, refused.status, refused.body)
+    return respond(start_response, 404, {"status": 404})
+
+
 def app(environ, start_response):
     me = authenticated(environ)
     if me is None:
         start_response("401 Unauthorized", [("Content-Type", "application/json")])
         return [b'{"status":401}']
+    if environ["REQUEST_METHOD"] != "GET":
+        return write(environ, start_response, me)
     query = parse_qs(environ.get("QUERY_STRING", ""))
     for pattern, view in ROUTES:
         match = pattern.match(environ["PATH_INFO"])

@@ -1,6 +1,8 @@
-"""The read benchmark: the project against a bare WSGI + psycopg baseline.
+"""The benchmark: the project's hot reads and writes against a bare WSGI +
+psycopg baseline.
 
     bench/run [--scale 500] [--rounds 3] [--duration 10] [--server gunicorn]
+              [--writes-only]
 
 1. PostgreSQL database ``bench_s<scale>``: created, migrated and filled by
    ``seed_demo --scale`` when missing (scale 500: 10 000 users, a million
@@ -17,10 +19,25 @@
 4. Interleaved rounds: for each read, wrk against the project, then against
    the baseline; req/s, p50, p99, and the CPU per request of the server's
    processes and of PostgreSQL (from /proc). pgbench replays the baseline's SQL.
-5. The table, printed and written to docs/benchmarks.md (unless --smoke).
+5. The writes (bench/writes.py), on the same servers: a reorder of 128
+   highlights, accepting an invitation, posting a room message, a batch of
+   1 000 participation events. Each is sent once to each side first: both
+   must answer a 2xx with the same status and keys, and its rows must be in
+   the database. Then interleaved rounds as for the reads, wrk sending each
+   write's requests through bench/writes.lua (64 users' reorders and room
+   messages, a fresh invitation and Telegram id per acceptance, 32 groups
+   of members for the batches). They write only to bench rows made for
+   them, which are deleted afterwards (what a wrk run added, after each
+   run): the reads' data is left as it was, and a second run measures the
+   same reads.
+6. The tables, printed and written to docs/benchmarks.md (unless --smoke):
+   the reads' between the ``results`` markers, the writes' between ``writes``.
 
-``--smoke`` (CI): scale 1, one short round, the checks of 2 and 3; it fails
-when a body differs or a read is not a 200. Speed is not judged there.
+``--writes-only``: steps 1, 2 (servers), 5 and 6 for the writes.
+
+``--smoke`` (CI): scale 1, one short round, the checks of 2, 3 and 5, and a
+1-second wrk run of each read and write; it fails when a body differs, a
+read is not a 200 or a write not a 2xx. Speed is not judged there.
 
 ``--compare-servers``: instead of the baseline, the project under each
 production server this machine can run (gunicorn's sync workers, granian's
@@ -39,6 +56,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -48,7 +66,9 @@ PYTHON = sys.executable
 PG = "postgres://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/2"
 TICK = 1000 / os.sysconf("SC_CLK_TCK")  # ms per clock tick
-WRK = ["wrk", "-t2", "-c16", "--latency"]
+# A batch of 1 000 events takes the project about 2 s under this load: wrk's
+# default timeout (2 s) would drop answers it then never counts.
+WRK = ["wrk", "-t2", "-c16", "--latency", "--timeout", "10s"]
 TARGET = 0.6  # the project's req/s at least this share of the baseline's
 
 
@@ -244,6 +264,16 @@ class Server:
         found = sh("pgrep", "-g", str(self.process.pid)).stdout.split()
         return [int(pid) for pid in found]
 
+    def settle(self) -> None:
+        """Wait until the server is idle: requests wrk sent but no longer
+        waits for are still served after it ends."""
+        ticks = cpu_ticks(self.pids())
+        for _ in range(100):
+            time.sleep(0.3)
+            ticks, before = cpu_ticks(self.pids()), ticks
+            if ticks == before:
+                return
+
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(10)
@@ -264,12 +294,22 @@ def postgres_pids() -> list[int]:
     return [int(pid) for pid in sh("pgrep", "-u", "postgres").stdout.split()]
 
 
-def get(port: int, path: str, token: str):
+def call(port: int, method: str, path: str, token: str, body=None):
+    """The status and JSON body of one request (an error's too)."""
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Token {token}"}
+        f"http://127.0.0.1:{port}{path}", data, headers, method=method
     )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status, json.loads(response.read())
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def get(port: int, path: str, token: str):
+    return call(port, "GET", path, token)
 
 
 def same_bodies(project: int, raw: int, path: str, token: str) -> None:
@@ -292,19 +332,19 @@ def same_bodies(project: int, raw: int, path: str, token: str) -> None:
 LATENCY = re.compile(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 
 
-def wrk(port: int, path: str, token: str, duration: int) -> dict:
+def wrk(port: int, path: str, token, duration: int, script=None, script_args=()):
+    """wrk's figures for GETs of ``path`` with ``token``, or for the requests
+    of a Lua ``script`` (given ``script_args``)."""
+    load = ["-s", script] if script else ["-H", f"Authorization: Token {token}"]
+    tail = ["--", *script_args] if script_args else []
     out = sh(
-        *WRK,
-        f"-d{duration}s",
-        "-H",
-        f"Authorization: Token {token}",
-        f"http://127.0.0.1:{port}{path}",
+        *WRK, f"-d{duration}s", *load, f"http://127.0.0.1:{port}{path}", *tail
     ).stdout
     scale = {"us": 0.001, "ms": 1, "s": 1000}
     latency = {p: float(v) * scale[u] for p, v, u in LATENCY.findall(out)}
     requests = int(re.search(r"(\d+) requests in", out).group(1))
-    if "Non-2xx" in out:
-        raise SystemExit(f"{path} on {port}: non-2xx answers:\n{out}")
+    if "Non-2xx" in out or re.search(r"timeout [1-9]", out):
+        raise SystemExit(f"{path} on {port}: non-2xx answers or timeouts:\n{out}")
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "requests": requests,
@@ -313,10 +353,12 @@ def wrk(port: int, path: str, token: str, duration: int) -> dict:
     }
 
 
-def measure(server: Server, path: str, token: str, duration: int) -> dict:
+def measure(server: Server, path: str, token, duration: int, **script) -> dict:
+    """wrk against ``server`` (``script``: wrk's), and the CPU per request
+    of its processes and of PostgreSQL's."""
     pg_before = cpu_ticks(postgres_pids())
     app_before = cpu_ticks(server.pids())
-    result = wrk(server.port, path, token, duration)
+    result = wrk(server.port, path, token, duration, **script)
     app_ms = (cpu_ticks(server.pids()) - app_before) * TICK / result["requests"]
     pg_ms = (cpu_ticks(postgres_pids()) - pg_before) * TICK / result["requests"]
     return {**result, "app_cpu": app_ms, "pg_cpu": pg_ms}
@@ -465,6 +507,9 @@ def main() -> None:
     parser.add_argument(
         "--compare-servers", action="store_true", help="the project under each server"
     )
+    parser.add_argument(
+        "--writes-only", action="store_true", help="the writes alone, not the reads"
+    )
     args = parser.parse_args()
     if args.smoke:
         args.scale, args.rounds, args.duration = 1, 1, 1
@@ -477,57 +522,138 @@ def main() -> None:
     reads = hot_reads(ids)
 
     sys.path.insert(0, str(ROOT))
-    from bench import explain
     from bench.raw_app import SQL
 
     if args.compare_servers:
         compare_servers(args, env, reads)
         return
-    project = Server(
-        server_command(args.server, "config.wsgi:application", args.port, args.workers),
-        env,
-        args.port,
-    )
-    raw_port = args.port + 1
-    raw = Server(
-        server_command(args.server, "bench.raw_app:app", raw_port, args.workers),
-        env,
-        raw_port,
-    )
-    try:
-        for path, _, _, token in reads.values():
-            get(project.port, path, token)  # warm: stats cached, token cached
-            same_bodies(project.port, raw.port, path, token)
-        print("the project and the baseline answer the same bodies")
-        plans = explain_lightning(env, ids)
-        indexes = explain.run(env, {name: (r[0], r[3]) for name, r in reads.items()})
-        whole = {name: tables for name, (_, tables) in indexes.items() if tables}
-        if whole:
-            raise SystemExit(f"reads that scan a whole big table: {whole}")
-        print("every read finds its rows through indexes (EXPLAIN)")
-        if args.smoke:
-            for path, _, _, token in reads.values():
-                wrk(project.port, path, token, 1)
-            print("smoke: every read answered 200 under load")
-            return
-        results = {name: {"project": [], "raw": []} for name in reads}
-        for round_ in range(args.rounds):
-            for name, (path, _, _, token) in reads.items():
-                for target, server in (("project", project), ("raw", raw)):
-                    results[name][target].append(
-                        measure(server, path, token, args.duration)
-                    )
-            print(f"round {round_ + 1} of {args.rounds} done")
-    finally:
-        project.stop()
-        raw.stop()
-    tps = {
-        name: pgbench(
-            database, SQL[key] % tuple(literal(p) for p in params), args.duration
+    servers = {
+        target: Server(server_command(args.server, app, port, args.workers), env, port)
+        for target, app, port in (
+            ("project", "config.wsgi:application", args.port),
+            ("raw", "bench.raw_app:app", args.port + 1),
         )
-        for name, (_, key, params, _) in reads.items()
     }
-    report(args, ids, results, tps, plans, indexes)
+    try:
+        if not args.writes_only:
+            read_results, plans, indexes = time_reads(args, env, ids, reads, servers)
+        write_results = time_writes(args, env, ids, servers)
+    finally:
+        for server in servers.values():
+            server.stop()
+    if args.smoke:
+        return
+    if not args.writes_only:
+        tps = {
+            name: pgbench(
+                database, SQL[key] % tuple(literal(p) for p in params), args.duration
+            )
+            for name, (_, key, params, _) in reads.items()
+        }
+        report(args, ids, read_results, tps, plans, indexes)
+    report_writes(args, write_results)
+
+
+def time_reads(args, env, ids, reads, servers) -> tuple:
+    """The checks of the reads (same bodies, indexes), then their rounds."""
+    from bench import explain
+
+    project, raw = servers["project"], servers["raw"]
+    for path, _, _, token in reads.values():
+        get(project.port, path, token)  # warm: stats cached, token cached
+        same_bodies(project.port, raw.port, path, token)
+    print("the project and the baseline answer the same bodies")
+    plans = explain_lightning(env, ids)
+    indexes = explain.run(env, {name: (r[0], r[3]) for name, r in reads.items()})
+    whole = {name: tables for name, (_, tables) in indexes.items() if tables}
+    if whole:
+        raise SystemExit(f"reads that scan a whole big table: {whole}")
+    print("every read finds its rows through indexes (EXPLAIN)")
+    if args.smoke:
+        for path, _, _, token in reads.values():
+            wrk(project.port, path, token, 1)
+        print("smoke: every read answered 200 under load")
+        return None, plans, indexes
+    results = interleaved(
+        reads,
+        servers,
+        args.rounds,
+        lambda name, server: measure(
+            server, reads[name][0], reads[name][3], args.duration
+        ),
+    )
+    return results, plans, indexes
+
+
+def shape(body):
+    """The keys of a JSON body, nested (a list by its first item)."""
+    if isinstance(body, dict):
+        return {key: shape(value) for key, value in body.items()}
+    if isinstance(body, list):
+        return [shape(body[0])] if body else []
+    return None
+
+
+def time_writes(args, env, ids, servers) -> dict | None:
+    """Each write once on each side (a 2xx, the same status and keys, its
+    rows in the database), then their rounds (bench/writes.py: on bench rows
+    only, deleted at the end)."""
+    from bench.writes import LUA, Writes
+
+    threads = int(WRK[1].removeprefix("-t"))
+    writes = Writes(env["DATABASE_URL"], env, ids["bot_token"])
+    try:
+        for name in writes.lines:
+            answers = {}
+            for target, server in servers.items():
+                writes.prepare(name, 1, 0)
+                request = writes.first_request(name)
+                status, body = call(server.port, *request)
+                problem = writes.landed(name, request, body) if status < 300 else ""
+                writes.tidy(name)
+                if problem is not None:
+                    raise SystemExit(
+                        f"{name} on the {target}: {status} {problem}\n"
+                        f"{json.dumps(body)[:400]}"
+                    )
+                answers[target] = status, shape(body)
+            if answers["project"] != answers["raw"]:
+                raise SystemExit(
+                    f"{name}: the project and the baseline differ:\n{answers}"
+                )
+        print("the project and the baseline answer each write alike; its rows land")
+
+        def run(name, server, duration=args.duration):
+            script_args = writes.prepare(name, threads, duration)
+            try:
+                return measure(
+                    server, "/", None, duration, script=LUA, script_args=script_args
+                )
+            finally:
+                server.settle()
+                writes.tidy(name)
+
+        if args.smoke:
+            for name in writes.lines:
+                for server in servers.values():
+                    run(name, server, 1)
+            print("smoke: every write answered 2xx under load")
+            return None
+        return interleaved(writes.lines, servers, args.rounds, run)
+    finally:
+        writes.cleanup()
+
+
+def interleaved(names, servers: dict[str, Server], rounds: int, run) -> dict:
+    """``run(name, server)`` for each name and server in turn, ``rounds``
+    times: {name: {server's key: [its results]}}."""
+    results = {name: {target: [] for target in servers} for name in names}
+    for round_ in range(rounds):
+        for name in names:
+            for target, server in servers.items():
+                results[name][target].append(run(name, server))
+        print(f"round {round_ + 1} of {rounds} done", flush=True)
+    return results
 
 
 SERVERS = ("gunicorn", "granian")
@@ -542,18 +668,18 @@ def compare_servers(args, env, reads) -> None:
         )
         for name, port in zip(SERVERS, (args.port, args.port + 2), strict=True)
     }
-    results = {read: {name: [] for name in SERVERS} for read in reads}
     try:
         for path, _, _, token in reads.values():
             for server in servers.values():
                 get(server.port, path, token)
-        for round_ in range(args.rounds):
-            for read, (path, _, _, token) in reads.items():
-                for name, server in servers.items():
-                    results[read][name].append(
-                        measure(server, path, token, args.duration)
-                    )
-            print(f"round {round_ + 1} of {args.rounds} done")
+        results = interleaved(
+            reads,
+            servers,
+            args.rounds,
+            lambda read, server: measure(
+                server, reads[read][0], reads[read][3], args.duration
+            ),
+        )
     finally:
         for server in servers.values():
             server.stop()
@@ -610,34 +736,38 @@ DATA_TABLES = [
     "messages",
     "user_features",
 ]
+COMPARED = (
+    "project req/s | baseline req/s | ratio | p50 / p99 ms (project) | "
+    "p50 / p99 ms (baseline) | app CPU ms/req (project / baseline) | "
+    "PostgreSQL CPU ms/req (project / baseline)"
+)
 
 
-def report(args, ids, results, tps, plans, indexes) -> None:
-    header = (
-        "| read (up to 50 rows) | project req/s | baseline req/s | ratio | "
-        "p50 / p99 ms (project) | p50 / p99 ms (baseline) | app CPU ms/req (project / "
-        "baseline) | PostgreSQL CPU ms/req (project / baseline) | pgbench tps | "
-        "indexes (EXPLAIN) |"
-    )
-    lines = [header, "|" + "---|" * 10]
-    short = []
+def compared(results: dict, extra: dict | None = None) -> tuple[list[str], list[str]]:
+    """The rows of a project-against-baseline table (``COMPARED``'s columns,
+    then ``extra[name]``'s cells), and the names short of the target."""
+    lines, short = [], []
     for name, runs in results.items():
         ours, theirs = runs["project"], runs["raw"]
         ratio = median(ours, "rps") / median(theirs, "rps")
         if ratio < TARGET:
             short.append(f"{name} ({ratio:.2f}x)")
-        lines.append(
-            f"| {name} | {median(ours, 'rps'):.0f} | {median(theirs, 'rps'):.0f} | "
-            f"{ratio:.2f}x | {median(ours, 'p50'):.1f} / {median(ours, 'p99'):.1f} | "
-            f"{median(theirs, 'p50'):.1f} / {median(theirs, 'p99'):.1f} | "
-            f"{median(ours, 'app_cpu'):.2f} / {median(theirs, 'app_cpu'):.2f} | "
-            f"{median(ours, 'pg_cpu'):.2f} / {median(theirs, 'pg_cpu'):.2f} | "
-            f"{tps[name]:.0f} | {', '.join(indexes[name][0])} |"
-        )
-    table = "\n".join(lines)
-    print(table)
-    print("short of the target:", ", ".join(short) or "none")
-    machine = (
+        cells = [
+            f"{median(ours, 'rps'):.0f}",
+            f"{median(theirs, 'rps'):.0f}",
+            f"{ratio:.2f}x",
+            f"{median(ours, 'p50'):.1f} / {median(ours, 'p99'):.1f}",
+            f"{median(theirs, 'p50'):.1f} / {median(theirs, 'p99'):.1f}",
+            f"{median(ours, 'app_cpu'):.2f} / {median(theirs, 'app_cpu'):.2f}",
+            f"{median(ours, 'pg_cpu'):.2f} / {median(theirs, 'pg_cpu'):.2f}",
+            *(extra or {}).get(name, []),
+        ]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines, short
+
+
+def machine() -> str:
+    return (
         f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') // 2**30} GiB; "
         f"Python {platform.python_version()}; "
@@ -645,25 +775,56 @@ def report(args, ids, results, tps, plans, indexes) -> None:
         .stdout.strip()
         .join(["PostgreSQL ", ""])
     )
+
+
+def setting(args, options: str = "") -> str:
+    """The run's command, machine and servers, as the tables' header says."""
+    return (
+        f"Run of {time.strftime('%Y-%m-%d')}: `bench/run{options} --scale "
+        f"{args.scale} --rounds {args.rounds} --duration {args.duration} --server "
+        f"{args.server} --workers {args.workers}`.\n\n"
+        f"- Machine: {machine()}.\n"
+        f"- Servers: {args.server}, {args.workers} workers each, on 127.0.0.1; "
+        f"wrk {' '.join(WRK[1:])} -d{args.duration}s; medians of {args.rounds} "
+        "interleaved rounds.\n"
+    )
+
+
+def report(args, ids, results, tps, plans, indexes) -> None:
+    header = f"| read (up to 50 rows) | {COMPARED} | pgbench tps | indexes (EXPLAIN) |"
+    extra = {
+        name: [f"{tps[name]:.0f}", ", ".join(indexes[name][0])] for name in results
+    }
+    lines, short = compared(results, extra)
+    table = "\n".join([header, "|" + "---|" * 10, *lines])
+    print(table)
+    print("short of the target:", ", ".join(short) or "none")
     data = ", ".join(f"{ids['rows'][table]} {table}" for table in DATA_TABLES)
     lightning = ", ".join(
         f"{who}: {execution_ms(plan):.1f} ms"
         for who, plan in zip(("typical user", "heaviest user"), plans, strict=True)
     )
     results_md = (
-        f"Run of {time.strftime('%Y-%m-%d')}: `bench/run --scale {args.scale} "
-        f"--rounds {args.rounds} --duration {args.duration} --server {args.server}"
-        f" --workers {args.workers}`.\n\n"
-        f"- Machine: {machine}.\n"
+        f"{setting(args)}"
         f"- Data: {data}; typical user {ids['reactions'][ids['typical']]} "
         f"reactions, heaviest {ids['reactions'][ids['heavy']]}.\n"
-        f"- Servers: {args.server}, {args.workers} workers each, on 127.0.0.1; "
-        f"wrk {' '.join(WRK[1:])} -d{args.duration}s; medians of {args.rounds} "
-        "interleaved rounds.\n"
         f"- Lightning tab statement (EXPLAIN ANALYZE): {lightning}.\n\n"
         f"{table}\n\nShort of {TARGET}x the baseline: {', '.join(short) or 'none'}.\n"
     )
     write_block("results", results_md)
+
+
+def report_writes(args, results) -> None:
+    lines, short = compared(results)
+    table = "\n".join([f"| write | {COMPARED} |", "|" + "---|" * 8, *lines])
+    print(table)
+    print("writes short of the target:", ", ".join(short) or "none")
+    options = " --writes-only" if args.writes_only else ""
+    write_block(
+        "writes",
+        f"{setting(args, options)}\n{table}\n\n"
+        f"Short of {TARGET}x the baseline: {', '.join(short) or 'none'}.\n",
+    )
 
 
 if __name__ == "__main__":
