@@ -20,6 +20,7 @@ import os
 from datetime import timedelta
 
 import pytest
+import redis
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -29,9 +30,10 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from config.asgi import application
+from config.ws import publish
 from safety import services
 from safety.models import ChatRoomMessage, Presence, PrivateMessage, Status
-from tests.conftest import closed_port, token_client
+from tests.conftest import REDIS_URL, closed_port, token_client
 from tests.profiles.factories import UserFactory
 from tests.safety.factories import RoomFactory
 
@@ -55,6 +57,25 @@ def test_an_idle_sockets_wait_for_events_outlasts_its_redis_read_timeout(layer):
     channel_layer = get_channel_layer()
     pool = create_pool(channel_layer.hosts[0])
     assert pool.connection_kwargs["socket_timeout"] > channel_layer.brpop_timeout
+
+
+def test_pushes_from_sync_code_share_one_redis_connection(layer):
+    """A WSGI worker (no event loop of its own) pushing one event per write:
+    before, each push connected to Redis afresh (``async_to_sync`` gave each
+    its own loop, and the layer keeps connections per loop)."""
+    if layer != "redis":
+        pytest.skip("the in-memory layer has no connections")
+    channel_layer = get_channel_layer()
+    channel = async_to_sync(channel_layer.new_channel)()
+    async_to_sync(channel_layer.group_add)("pushes", channel)
+    stats = redis.Redis.from_url(REDIS_URL)
+    before = stats.info("stats")["total_connections_received"]
+    for n in range(20):
+        publish("pushes", {"type": "test", "n": n})  # no transaction: at once
+    connected = stats.info("stats")["total_connections_received"] - before
+    assert connected <= 2, connected  # the push loop's (another client's at most)
+    heard = [async_to_sync(channel_layer.receive)(channel) for _ in range(20)]
+    assert [message["event"]["n"] for message in heard] == list(range(20))
 
 
 # --- helpers ------------------------------------------------------------------------
