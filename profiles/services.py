@@ -26,8 +26,9 @@ from uuid import UUID
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from profiles.models import (
     MAX_HIGHLIGHTS,
@@ -61,11 +62,13 @@ def _positions_write(new_positions: dict[int, int], *, above: int) -> None:
         return
     moved = UserHighlight.objects.filter(pk__in=list(new_positions))
     moved.update(position=F("position") + above + 1)
-    moved.update(
-        position=Case(
-            *(When(pk=pk, then=Value(pos)) for pk, pos in new_positions.items())
-        )
-    )
+    # One CASE written out: as 128 When() expressions the ORM took most of a
+    # reorder's time resolving and compiling them.
+    whens = " ".join(["WHEN %s THEN %s"] * len(new_positions))
+    params = [value for pair in new_positions.items() for value in pair]
+    column = connection.ops.quote_name(UserHighlight._meta.pk.column)
+    case = RawSQL(f"CASE {column} {whens} END", params)  # noqa: S611 (bound values)
+    moved.update(position=case)
 
 
 def _highlights_renumber(user_ids: list[UUID]) -> None:
