@@ -574,7 +574,12 @@ def time_reads(args, env, ids, reads, servers) -> tuple:
             wrk(project.port, path, token, 1)
         print("smoke: every read answered 200 under load")
         return None, plans, indexes
-    results = interleaved(
+    return read_rounds(args, reads, servers), plans, indexes
+
+
+def read_rounds(args, reads, servers) -> dict:
+    """Each read against each server, in interleaved rounds."""
+    return interleaved(
         reads,
         servers,
         args.rounds,
@@ -582,7 +587,6 @@ def time_reads(args, env, ids, reads, servers) -> tuple:
             server, reads[name][0], reads[name][3], args.duration
         ),
     )
-    return results, plans, indexes
 
 
 def shape(body):
@@ -672,14 +676,7 @@ def compare_servers(args, env, reads) -> None:
         for path, _, _, token in reads.values():
             for server in servers.values():
                 get(server.port, path, token)
-        results = interleaved(
-            reads,
-            servers,
-            args.rounds,
-            lambda read, server: measure(
-                server, reads[read][0], reads[read][3], args.duration
-            ),
-        )
+        results = read_rounds(args, reads, servers)
     finally:
         for server in servers.values():
             server.stop()
