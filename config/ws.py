@@ -101,7 +101,7 @@ def publish(group: str, event: dict) -> None:
 
 # A push waits for the layer at most this long (its Redis reads time out in 10 s).
 PUSH_TIMEOUT = 30
-_push_loops: dict[int, asyncio.AbstractEventLoop] = {}  # by process id
+_push = (0, None)  # the process id and its push loop
 _push_lock = threading.Lock()
 
 
@@ -127,17 +127,16 @@ def _group_send(group: str, message: dict) -> None:
 def _push_loop() -> asyncio.AbstractEventLoop:
     """This process's push loop, started the first time (a forked worker
     starts its own: a thread does not survive a fork)."""
+    global _push
     with _push_lock:
-        loop = _push_loops.get(os.getpid())
-        if loop is None:
+        if _push[0] != os.getpid():
             loop = asyncio.new_event_loop()
             thread = threading.Thread(
                 target=loop.run_forever, name="channel-layer pushes", daemon=True
             )
             thread.start()
-            _push_loops.clear()
-            _push_loops[os.getpid()] = loop
-        return loop
+            _push = (os.getpid(), loop)
+        return _push[1]
 
 
 async def apublish(group: str, event: dict) -> None:
