@@ -201,12 +201,17 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         await self.accept()
         metrics.WEBSOCKETS.inc()
+        self.counted = True
         await self.opened()
 
-    async def websocket_disconnect(self, message):
-        if hasattr(self, "user"):  # accepted
-            metrics.WEBSOCKETS.dec()
-        await super().websocket_disconnect(message)
+    async def __call__(self, scope, receive, send):
+        """The socket's whole life; an accepted socket leaves the open
+        sockets' gauge however it ends (closed, or crashed)."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if getattr(self, "counted", False):
+                metrics.WEBSOCKETS.dec()
 
     async def opened(self) -> None:
         """The socket is accepted and ``self.user`` set."""
