@@ -99,9 +99,9 @@ def server(kind: str, env: dict, workers: int = 1):
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
+            # daphne waits for a request thread cut off at shutdown.
             process.kill()
             process.wait()
-            raise
 
 
 def postgresql_only(django_db_blocker) -> None:
