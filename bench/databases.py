@@ -4,11 +4,11 @@
 
 the project (the same server, workers and data as bench/run) reading
 
-- **primary**: PostgreSQL directly, persistent connections (the default);
+- **primary**: PostgreSQL directly, persistent connections (`DB_POOL=false`);
 - **replica**: a streaming replica (bench/replica.sh), ``DATABASE_REPLICA_URL``;
 - **pgbouncer**: PgBouncer in transaction mode (bench/pgbouncer.sh),
   ``DB_TRANSACTION_POOLER``;
-- **psycopg pool**: psycopg's pool in each process (``DB_POOL``).
+- **psycopg pool**: psycopg's pool in each process (the default).
 
 Interleaved rounds; req/s and p50 / p99 per read and way, written to
 docs/benchmarks.md. The replica and PgBouncer are started for the run and
@@ -59,7 +59,8 @@ def caught_up() -> None:
 
 def ways(env: dict, database: str) -> dict[str, dict]:
     return {
-        "primary": env,
+        # Persistent connections, as before the pool was the default.
+        "primary": {**env, "DB_POOL": "false", "CONN_MAX_AGE": "600"},
         "replica": {
             **env,
             "DATABASE_REPLICA_URL": f"postgres://postgres@127.0.0.1:{REPLICA_PORT}/{database}",
@@ -69,7 +70,7 @@ def ways(env: dict, database: str) -> dict[str, dict]:
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:{POOLER_PORT}/{database}",
             "DB_TRANSACTION_POOLER": "true",
         },
-        "psycopg pool": {**env, "DB_POOL": "true"},
+        "psycopg pool": env,
     }
 
 

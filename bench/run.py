@@ -114,7 +114,7 @@ def ensure_tools() -> None:
 
 def server_env(database: str, redis: str = REDIS) -> dict:
     """The environment of the benchmark's servers and commands: production
-    settings (DEBUG off, persistent connections) on ``database``."""
+    settings (DEBUG off, the default connection pool) on ``database``."""
     return {
         **os.environ,
         "DATABASE_URL": f"{PG}/{database}",
@@ -123,7 +123,6 @@ def server_env(database: str, redis: str = REDIS) -> dict:
         "SECRET_KEY": "bench-" + "x" * 50,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
-        "CONN_MAX_AGE": "600",
         "LOG_LEVEL": "WARNING",
         "CACHE_KEY_PREFIX": "bench",
         "PYTHONPATH": str(ROOT),

@@ -50,6 +50,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: they answer /metrics, /healthz and /readyz before host validation
+    # and the HTTPS redirect (config/metrics.py, config/health.py).
+    "config.metrics.MetricsMiddleware",
+    "config.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,9 +99,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # "database is locked" when a read transaction upgrades to a write.
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 else:
-    # Persistent connections; no "SELECT 1" before each request to check one
-    # (a connection that broke fails its request, and Django then replaces it).
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     # Behind a pooler in transaction mode (PgBouncer, docs/scaling.md) a
     # connection's server changes between transactions: no server-side
     # cursors (iterator() would lose its cursor), no prepared statements.
@@ -108,27 +109,42 @@ else:
     # (psycopg prepares after 5 runs by default: None turns that off).
     prepared = env.bool("DB_PREPARED_STATEMENTS", default=not behind_pooler)
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=prepared, prepare_threshold=5 if prepared else None
+        server_side_binding=prepared,
+        prepare_threshold=5 if prepared else None,
+        # A server that does not answer fails the connection in seconds, not
+        # after the system's TCP timeout (minutes).
+        connect_timeout=env.int("DB_CONNECT_TIMEOUT", default=5),
     )
-    # psycopg's own pool in each process instead of one persistent connection
-    # per thread (docs/scaling.md compares it with PgBouncer).
-    if env.bool("DB_POOL", default=False):
+    if env.bool("DB_POOL", default=True):
+        # psycopg's pool in each process (docs/scaling.md#connections): at
+        # most DB_POOL_SIZE connections, whatever the server's threads (daphne
+        # runs each request in a thread of its own, and persistent
+        # connections were one per thread: unbounded). A request waits up to
+        # DB_POOL_TIMEOUT seconds for one, then gets a 503 (config.api.errors).
+        # Each checkout first checks the connection (an empty query), so one
+        # that the server closed is replaced instead of failing a request.
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # the pool's check
         DATABASES["default"]["OPTIONS"]["pool"] = {
-            "min_size": 2,
-            "max_size": env.int("DB_POOL_SIZE", default=8),
+            "min_size": 1,
+            "max_size": env.int("DB_POOL_SIZE", default=4),
+            "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
         }
+    else:
+        # Persistent connections, one per thread (bounded by gunicorn's sync
+        # workers, not by daphne); no "SELECT 1" before each request.
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 
 # A streaming replica for reads (config/replica.py, docs/scaling.md): the same
-# options as the primary; tests mirror the primary's test database, which
-# replication copies.
+# options as the primary (so a pool of its own, of the same size); tests
+# mirror the primary's test database, which replication copies.
 if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = {
         **env.db_url("DATABASE_REPLICA_URL"),
         **{
             k: v
             for k, v in DATABASES["default"].items()
-            if k in ("CONN_MAX_AGE", "OPTIONS")
+            if k in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "OPTIONS")
         },
         "TEST": {"MIRROR": "default"},
     }
@@ -319,6 +335,10 @@ SPECTACULAR_SETTINGS = {
 TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=60)
 # How long profile stats stay cached, in Redis and in user_stats_cache (seconds).
 PROFILE_STATS_TTL = env.int("PROFILE_STATS_TTL", default=300)
+
+# /metrics (config/metrics.py): served to `Authorization: Bearer <METRICS_TOKEN>`;
+# unset, only while DEBUG is on.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 # Every record goes to the root logger's one console handler. Django's own
 # "django" logger would print each of its records a second time (its console

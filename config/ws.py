@@ -29,6 +29,7 @@ from django.db import transaction
 from django.http.request import split_domain_port, validate_host
 from rest_framework import exceptions
 
+from config import metrics
 from config.api.authentication import TokenAuthentication
 from config.api.errors import api_exception, error_body
 from config.api.exceptions import PayloadTooLarge
@@ -92,8 +93,9 @@ def publish(group: str, event: dict) -> None:
 
     def send():
         try:
-            _group_send(group, {"type": "push", "event": event})
+            group_send(group, {"type": "push", "event": event})
         except Exception:
+            metrics.CHANNEL_LAYER_ERRORS.labels("push").inc()
             logger.exception("could not push %s to %s", event["type"], group)
 
     transaction.on_commit(send)
@@ -105,8 +107,9 @@ _push = (0, None)  # the process id and its push loop
 _push_lock = threading.Lock()
 
 
-def _group_send(group: str, message: dict) -> None:
-    """``group_send`` from sync code, on this process's push loop.
+def group_send(group: str, message: dict, timeout: float = PUSH_TIMEOUT) -> None:
+    """``group_send`` from sync code, on this process's push loop, waiting
+    at most ``timeout`` seconds.
 
     Outside an ASGI server (a WSGI worker, a command) ``async_to_sync`` runs
     each call in an event loop of its own, and the Redis layer keeps its
@@ -121,7 +124,7 @@ def _group_send(group: str, message: dict) -> None:
     future = asyncio.run_coroutine_threadsafe(
         layer.group_send(group, message), _push_loop()
     )
-    future.result(PUSH_TIMEOUT)
+    future.result(timeout)
 
 
 def _push_loop() -> asyncio.AbstractEventLoop:
@@ -141,7 +144,11 @@ def _push_loop() -> asyncio.AbstractEventLoop:
 
 async def apublish(group: str, event: dict) -> None:
     """``publish`` for an event no transaction writes (typing indicators)."""
-    await get_channel_layer().group_send(group, {"type": "push", "event": event})
+    try:
+        await get_channel_layer().group_send(group, {"type": "push", "event": event})
+    except Exception:
+        metrics.CHANNEL_LAYER_ERRORS.labels("push").inc()
+        raise
 
 
 # --- a JSON consumer speaking the API's errors ---------------------------------------
@@ -193,7 +200,18 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         await self.accept()
+        metrics.WEBSOCKETS.inc()
+        self.counted = True
         await self.opened()
+
+    async def __call__(self, scope, receive, send):
+        """The socket's whole life; an accepted socket leaves the open
+        sockets' gauge however it ends (closed, or crashed)."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            if getattr(self, "counted", False):
+                metrics.WEBSOCKETS.dec()
 
     async def opened(self) -> None:
         """The socket is accepted and ``self.user`` set."""

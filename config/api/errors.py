@@ -6,25 +6,36 @@ instead of DRF, requests under ``/api/`` get the same body: from
 ``config.middleware`` for a constraint violation at COMMIT, and from the
 ``handler*`` views (``config/urls.py``) for an unhandled exception (500) or a
 request refused before any view (400).
+
+A database that cannot answer now (its pool exhausted, the server refusing,
+dropping or shutting down connections) is a 503 with ``Retry-After``
+wherever it is raised: in a DRF view (``exception_handler``), in a
+middleware, the admin or at COMMIT (``server_error``), or in a WebSocket
+event (``config.ws``, through ``api_exception``).
 """
 
 import functools
+import logging
 import re
+import sys
 from collections.abc import Mapping
 
 from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.db.models import F, ProtectedError, RestrictedError, UniqueConstraint
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template import loader
 from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.api.exceptions import Conflict, PayloadTooLarge
+from config.api.exceptions import Conflict, PayloadTooLarge, ServiceUnavailable
+
+logger = logging.getLogger(__name__)
 
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -34,6 +45,17 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 UNIQUE_VIOLATION, FOREIGN_KEY_VIOLATION = "23505", "23503"
 SQLITE_UNIQUE = {"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"}
 SQLITE_FOREIGN_KEY = "SQLITE_CONSTRAINT_FOREIGNKEY"
+
+# SQLSTATE classes of a database that cannot answer now but may in a moment:
+# connection exceptions, insufficient resources ("too many clients"),
+# operator intervention (an administrator's shutdown or termination of the
+# backend, "cannot connect now", a cancelled statement) and transaction
+# rollbacks (deadlock, serialization failure). psycopg gives no SQLSTATE for
+# a connection that could not be made, nor the pool for a timeout.
+UNAVAILABLE_SQLSTATE_CLASSES = {"08", "40", "53", "57"}
+SQLITE_BUSY = {"SQLITE_BUSY", "SQLITE_LOCKED"}
+# Seconds a client is asked to wait before retrying a 503.
+RETRY_AFTER = 5
 
 
 def _flatten(detail, field=None):
@@ -192,6 +214,30 @@ def integrity_conflict(exc: IntegrityError) -> Conflict | None:
     )
 
 
+# --- which database errors are a 503 ------------------------------------------------
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not answer now (a retry may
+    succeed), rather than that a statement is wrong (a bug)."""
+    if isinstance(exc, InterfaceError):  # the connection was closed under us
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    if hasattr(cause, "sqlite_errorname"):
+        return cause.sqlite_errorname in SQLITE_BUSY
+    sqlstate = getattr(cause, "sqlstate", None)
+    return sqlstate is None or sqlstate[:2] in UNAVAILABLE_SQLSTATE_CLASSES
+
+
+def unavailable(exc: BaseException) -> ServiceUnavailable:
+    """The 503 for a database that could not answer, logged (without the
+    traceback of a bug: nothing is wrong with the code)."""
+    logger.warning("the database is unavailable: %s", exc)
+    return ServiceUnavailable()
+
+
 def api_exception(exc: Exception) -> Exception | None:
     """``exc`` as the DRF exception the API answers with (Django's own
     exceptions translated), or None for an ``IntegrityError`` that is a bug.
@@ -209,6 +255,8 @@ def api_exception(exc: Exception) -> Exception | None:
         return Conflict(f"Still referenced by {', '.join(names)}; remove those first.")
     if isinstance(exc, IntegrityError):
         return integrity_conflict(exc)
+    if database_unavailable(exc):
+        return unavailable(exc)
     return exc
 
 
@@ -218,8 +266,9 @@ def exception_handler(exc, context):
     Django's ``ValidationError`` (from services and model validation) is a 400;
     deleting a row that protected rows still reference, or losing a race to a
     unique or foreign key constraint, is a 409; a body over
-    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413. Any other ``IntegrityError``
-    stays unhandled: DRF re-raises it and Django logs a 500.
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413; a database that cannot answer
+    now is a 503 with ``Retry-After``. Any other ``IntegrityError`` stays
+    unhandled: DRF re-raises it and Django logs a 500.
     """
     exc = api_exception(exc)
     if exc is None:
@@ -227,6 +276,8 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is not None:
         response.data = error_body(exc)
+        if isinstance(exc, ServiceUnavailable):
+            response["Retry-After"] = str(RETRY_AFTER)
     return response
 
 
@@ -261,9 +312,31 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
-    """500: a bug. Django has logged it with its traceback already."""
+    """500: a bug. Django has logged it with its traceback already.
+
+    Or a 503, when the exception being handled (Django calls this inside its
+    ``except``) is the database's unavailability, raised outside DRF: by a
+    middleware (a write's transaction, sessions), the admin, or a COMMIT.
+    """
+    exc = sys.exc_info()[1]
+    if exc is not None and database_unavailable(exc):
+        return service_unavailable(request, unavailable(exc))
     if not is_api_request(request):
         return defaults.server_error(request)
     return _json_error(
         500, "server_error", "Something went wrong on our side; it has been logged."
     )
+
+
+def service_unavailable(request, exc: ServiceUnavailable):
+    """503 with ``Retry-After``: the API's JSON body under ``/api/``, a short
+    page for people elsewhere (the admin)."""
+    if is_api_request(request):
+        response = JsonResponse(error_body(exc), status=exc.status_code)
+    else:
+        response = HttpResponse(
+            loader.render_to_string("503.html", {"detail": exc.detail}),
+            status=exc.status_code,
+        )
+    response["Retry-After"] = str(RETRY_AFTER)
+    return response

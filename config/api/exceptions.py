@@ -26,3 +26,13 @@ class PayloadTooLarge(exceptions.APIException):
     def __init__(self, detail=None):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         super().__init__(detail or f"The request body is larger than {limit} bytes.")
+
+
+class ServiceUnavailable(exceptions.APIException):
+    """503: the database could not be reached in time (its pool exhausted, the
+    server refusing or dropping connections); the client retries after
+    ``Retry-After`` seconds (``RETRY_AFTER``)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is briefly unavailable; retry in a few seconds."
+    default_code = "service_unavailable"

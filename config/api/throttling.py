@@ -6,6 +6,8 @@ from redis.exceptions import RedisError
 from rest_framework import throttling
 from rest_framework.settings import api_settings
 
+from config import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -30,7 +32,10 @@ class PasswordThrottle(throttling.SimpleRateThrottle):
 
     def allow_request(self, request, view):
         try:
-            return super().allow_request(request, view)
+            allowed = super().allow_request(request, view)
         except RedisError:
             logger.warning("Redis unreachable: %s rate limit not enforced", self.scope)
             return True
+        if not allowed:
+            metrics.THROTTLE_REJECTIONS.labels(self.scope).inc()
+        return allowed

@@ -142,20 +142,21 @@ PRINT_DATABASES = (
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, "False 5 True False 60 ['default'] []"),
-        ({"DB_TRANSACTION_POOLER": "true"}, "True None False False 60 ['default'] []"),
-        ({"DB_POOL": "true"}, "False 5 True True 0 ['default'] []"),
+        ({}, "False 5 True True 0 ['default'] []"),
+        ({"DB_TRANSACTION_POOLER": "true"}, "True None False True 0 ['default'] []"),
+        ({"DB_POOL": "false"}, "False 5 True False 60 ['default'] []"),
         (
             {"DATABASE_REPLICA_URL": "postgres://postgres@127.0.0.1:5433/x"},
-            "False 5 True False 60 ['default', 'replica'] "
+            "False 5 True True 0 ['default', 'replica'] "
             "['config.replica.ReplicaRouter']",
         ),
     ],
 )
 def test_the_pooler_pool_and_replica_settings(env, expected):
     """Behind PgBouncer: no server-side cursors and nothing prepared (psycopg
-    prepares after 5 runs unless told not to); psycopg's pool needs
-    CONN_MAX_AGE 0; a replica adds its alias and the router."""
+    prepares after 5 runs unless told not to); psycopg's pool, on unless
+    DB_POOL=false, needs CONN_MAX_AGE 0; a replica adds its alias and the
+    router."""
     out = django_in_subprocess(
         PRINT_DATABASES, DATABASE_URL="postgres://postgres@127.0.0.1:5432/x", **env
     )

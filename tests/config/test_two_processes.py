@@ -8,94 +8,42 @@ room message posted to one reaches a WebSocket held by the other
 import asyncio
 import json
 import os
-import subprocess
-import sys
-import time
 import uuid
 
 import httpx2
 import pytest
 import redis
 import websockets
-from django.conf import settings
-from django.contrib.auth.hashers import BCryptSHA256PasswordHasher
-from django.db import connection
 
 from safety import services
-from tests.conftest import REDIS_URL, closed_port
+from tests.conftest import REDIS_URL
 from tests.profiles.factories import UserFactory
 from tests.safety.factories import RoomFactory
+from tests.servers import postgresql_only, server, server_env, sign_in_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "two processes 2026"
 
 
-def sign_in_with(user, password: str) -> None:
-    """``password`` hashed as production hashes it (the tests' settings use
-    a faster hasher, which the servers' settings do not know)."""
-    hasher = BCryptSHA256PasswordHasher()
-    user.password = hasher.encode(password, hasher.salt())
-    user.save(update_fields=["password"])
-
-
 @pytest.fixture(scope="module")
 def servers(django_db_setup, django_db_blocker):
     """Two daphne processes on the test database and one Redis prefix."""
-    with django_db_blocker.unblock():
-        vendor = connection.vendor
-    if vendor != "postgresql":
-        pytest.skip("SQLite's test database lives in this process alone")
+    postgresql_only(django_db_blocker)
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
     except redis.exceptions.ConnectionError:
         assert "REDIS_URL" not in os.environ, f"no Redis at {REDIS_URL}"
         pytest.skip("no Redis: the processes would share nothing")
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": REDIS_URL,
-        "CACHE_KEY_PREFIX": f"two-{uuid.uuid4().hex[:8]}",
+    env = server_env(
+        REDIS_URL=REDIS_URL,
+        CACHE_KEY_PREFIX=f"two-{uuid.uuid4().hex[:8]}",
         # DEBUG on: the admin's pages then need no collectstatic.
-        "DEBUG": "true",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "AUTH_THROTTLE_RATE": "3/minute",
-    }
-    ports = [closed_port(), closed_port()]
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "config.asgi:application",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    try:
-        for port in ports:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx2.get(f"http://127.0.0.1:{port}/api/", timeout=1)
-                    break
-                except httpx2.TransportError:
-                    assert time.monotonic() < deadline, "daphne did not start"
-                    time.sleep(0.1)
-        yield [f"127.0.0.1:{port}" for port in ports]
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=10)
+        DEBUG="true",
+        AUTH_THROTTLE_RATE="3/minute",
+    )
+    with server("daphne", env) as one, server("daphne", env) as two:
+        yield [one, two]
 
 
 def test_tokens_sessions_and_throttles_hold_across_processes(servers):
