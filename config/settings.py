@@ -258,12 +258,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
-    # config.api.throttling.PasswordThrottle, per client address: the token and
-    # registration endpoints. NUM_PROXIES: how many proxies in front of the app
-    # append to X-Forwarded-For (0: the address the app sees is the client's).
-    "DEFAULT_THROTTLE_RATES": {
-        "password": env.str("AUTH_THROTTLE_RATE", default="10/minute")
-    },
+    # How many proxies in front of the app append to X-Forwarded-For (0: the
+    # address the app sees is the client's), for the rate limits by address.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -312,6 +308,27 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.schema.document_error_responses",
     ],
+}
+
+# --- Rate limits (config/ratelimit.py, docs/design.md#rate-limits) ------------------
+
+
+def rate_limit(name: str, rate: str, burst: int | None) -> tuple[str, int | None]:
+    """A limit from ``<name>_RATE`` (a sustained rate: "60/minute") and
+    ``<name>_BURST`` (how many may come at once after a quiet spell; None:
+    the rate's count)."""
+    return env.str(f"{name}_RATE", default=rate), env.int(f"{name}_BURST", burst)
+
+
+RATE_LIMITS = {
+    # Requests to the token and registration endpoints, per client address.
+    "password": rate_limit("AUTH_THROTTLE", "10/minute", None),
+    # Room and private messages a user sends, over REST and sockets together.
+    "messages": rate_limit("MESSAGE", "60/minute", 20),
+    # Typing indicators a user sends (typing.start and typing.stop).
+    "typing": rate_limit("TYPING", "60/minute", 20),
+    # MCP tool calls a user makes.
+    "mcp_tools": rate_limit("MCP_TOOL", "60/minute", 30),
 }
 
 # --- Domain settings -----------------------------------------------------------------
