@@ -16,3 +16,15 @@ class PasswordThrottle(throttling.BaseThrottle):
         ratelimit.hit("password", ratelimit.client_address(request))
         return True
 
+
+class UserWriteThrottle(throttling.BaseThrottle):
+    """The signed-in user's writes to the view, in the view's
+    ``throttle_scope`` (reads are free): the same bucket as the same action
+    through another door (a socket, say) counts against."""
+
+    methods = {"POST", "PUT", "PATCH", "DELETE"}  # the schema's 429s (schema.py)
+
+    def allow_request(self, request, view):
+        if request.method in self.methods:
+            ratelimit.hit(view.throttle_scope, request.user.pk)
+        return True
