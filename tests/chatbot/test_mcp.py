@@ -214,6 +214,28 @@ def test_a_problem_is_a_tool_error(asgi_server):
     assert Task.objects.filter(user=user).count() == 1
 
 
+def test_tool_calls_over_the_rate_are_tool_errors_and_run_nothing(
+    asgi_server, rate_limits
+):
+    rate_limits(mcp_tools=("1/hour", 2))
+    user, other = UserFactory(), UserFactory()
+    with mcp_client(asgi_server.url, f"Token {token_for(user)}") as client:
+        client.result("add_task", {"title": "one"})
+        client.result("list_tasks")
+        refused = client.call("add_task", {"title": "two"})
+        assert refused.is_error
+        body = refused.structured_content
+        assert (body["status"], body["code"], body["errors"]) == (429, "throttled", [])
+        assert 3500 < body["retry_after"] <= 3600
+        assert refused.content[0].text == f"{body['detail']} Nothing was done."
+        assert "Expected available in" in body["detail"]
+        assert client.error("list_tasks")  # reads count too
+        assert {tool.name for tool in client.list_tools()} == TOOL_NAMES
+    with mcp_client(asgi_server.url, f"Token {token_for(other)}") as client:
+        client.result("add_task", {"title": "theirs"})  # a bucket of their own
+    assert [task.title for task in Task.objects.filter(user=user)] == ["one"]
+
+
 def test_another_users_token_sees_and_changes_none_of_the_tasks(asgi_server):
     owner, stranger = UserFactory(), UserFactory()
     task = TaskFactory(user=owner, title="mine")
