@@ -25,6 +25,7 @@ MCP server as a tool error (chatbot.mcp). Every refusal goes through
 """
 
 import functools
+import hashlib
 import logging
 import threading
 import time
@@ -187,3 +188,45 @@ def client_address(request) -> str:
     """The client's address, as the API's throttles read it: ``REMOTE_ADDR``,
     or the ``NUM_PROXIES``-th address from the end of ``X-Forwarded-For``."""
     return BaseThrottle().get_ident(request)
+
+
+# --- password checks ----------------------------------------------------------------
+
+
+class LoginAttempt:
+    """One password check, counted against the client's address
+    (``login_address``) and the account (``login_account``).
+
+    Refused with ``Throttled``, before the password is checked (so the right
+    password is refused too), while either has had too many failures. Only
+    failures count: ``succeeded()`` gives the attempt back. Keep the
+    account's burst and rate above the address's: then one address cannot
+    lock an account, and while an address is refused (and so takes nothing
+    from the account), the right password from another address works.
+    """
+
+    def __init__(self, request):
+        self._taken: list[tuple[str, str]] = []
+        if request is not None:
+            self._take("login_address", client_address(request))
+
+    def account(self, name: str) -> None:
+        """Count the attempt against the account ``name`` (a user's id, or
+        the name given when no account has it: hashed, it is never stored)."""
+        self._take("login_account", hashlib.sha256(name.encode()).hexdigest()[:32])
+
+    def succeeded(self) -> None:
+        """The password was right: the attempt is given back."""
+        self._give_back()
+
+    def _take(self, scope: str, key: str) -> None:
+        wait = take(scope, key)
+        if wait:
+            self._give_back()  # a refused attempt costs nothing
+            raise rejected(scope, wait)
+        self._taken.append((scope, key))
+
+    def _give_back(self) -> None:
+        for scope, key in self._taken:
+            take(scope, key, cost=-1)
+        self._taken = []

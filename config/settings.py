@@ -323,6 +323,11 @@ def rate_limit(name: str, rate: str, burst: int | None) -> tuple[str, int | None
 RATE_LIMITS = {
     # Requests to the token and registration endpoints, per client address.
     "password": rate_limit("AUTH_THROTTLE", "10/minute", None),
+    # Failed password checks (admin login, token endpoint) per client address,
+    # and per account from every address: the account's are higher, so one
+    # address cannot lock an account (config.ratelimit.LoginAttempt).
+    "login_address": rate_limit("LOGIN_ADDRESS", "10/hour", 10),
+    "login_account": rate_limit("LOGIN_ACCOUNT", "30/hour", 30),
     # Room and private messages a user sends, over REST and sockets together.
     "messages": rate_limit("MESSAGE", "60/minute", 20),
     # Typing indicators a user sends (typing.start and typing.stop).
