@@ -24,8 +24,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    # daphne first: its runserver replaces Django's and serves ASGI_APPLICATION
-    # (Django and the MCP server at /mcp/, config/asgi.py).
+    # The platform first: its runserver (daphne's, on config.server) replaces
+    # daphne's and Django's, and serves ASGI_APPLICATION (Django, the WebSocket
+    # and the MCP server at /mcp/, config/asgi.py). It also has the home page's
+    # template, seed_demo and the token cache's receivers.
+    "config.apps.PlatformConfig",
     "daphne",
     # profiles next: its createsuperuser command replaces django.contrib.auth's.
     "profiles",
@@ -45,8 +48,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    # The platform: the home page's template, seed_demo, the token cache.
-    "config.apps.PlatformConfig",
 ]
 
 MIDDLEWARE = [
@@ -380,6 +381,16 @@ def channel_layers_config(redis_url: str | None, prefix: str = "ws") -> dict:
 
 
 CHANNEL_LAYERS = channel_layers_config(env.str("REDIS_URL", default=""))
+
+# The longest WebSocket message a client may send, in bytes (1 MiB): the
+# server (config/server.py, runserver) closes a socket that sends a longer
+# one with 1009 and a reason; up to it, an event over 65 536 characters is a
+# 413 error event (docs/realtime.md#frames). Keep it at 262 144 or more, the
+# bytes of 65 536 characters of four bytes each. daphne's runserver reads the
+# DAPHNE_ settings.
+WEBSOCKET_MAX_MESSAGE_SIZE = env.int("WEBSOCKET_MAX_MESSAGE_SIZE", default=2**20)
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = WEBSOCKET_MAX_MESSAGE_SIZE
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = WEBSOCKET_MAX_MESSAGE_SIZE
 
 # safety: rooms hold at most this many members whatever their max_participants
 # (10 for Alpha); a presence older than the TTL reads as offline; locations are

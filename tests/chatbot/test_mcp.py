@@ -11,6 +11,7 @@ import anyio.from_thread
 import httpx2
 import pytest
 from django.conf import settings
+from django.core.management import get_commands
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
@@ -388,11 +389,15 @@ def test_config_asgi_routes_mcp_beside_django(monkeypatch, scope_type, path, app
 # --- the README's run command serves it ----------------------------------------------
 
 
-def test_runserver_serves_the_asgi_application():
+def test_runserver_serves_the_asgi_application_on_the_production_server():
     from daphne.management.commands.runserver import get_default_application
+    from django.core.management import load_command_class
 
     import config.asgi
+    import config.server
 
-    assert settings.INSTALLED_APPS[0] == "daphne"
+    assert get_commands()["runserver"] == "config"
+    command = load_command_class("config", "runserver")
+    assert command.server_cls is config.server.Server
     assert settings.ASGI_APPLICATION == "config.asgi.application"
     assert get_default_application() is config.asgi.application

@@ -1,28 +1,24 @@
-"""A stateless app tier: two server processes (daphne, config.asgi) on two
-ports, sharing PostgreSQL and Redis, as two machines behind a load balancer
-would. A token made through one works on the other, a session signed in on
-one is signed in on the other, a throttle counts the requests to both, and a
-room message posted to one reaches a WebSocket held by the other
-(docs/scaling.md)."""
+"""A stateless app tier: two server processes (config.server: daphne, serving
+config.asgi) on two ports, sharing PostgreSQL and Redis, as two machines
+behind a load balancer would. A token made through one works on the other, a
+session signed in on one is signed in on the other, a throttle counts the
+requests to both, and a room message posted to one reaches a WebSocket held
+by the other (docs/scaling.md)."""
 
 import asyncio
 import json
 import os
-import subprocess
-import sys
-import time
 import uuid
 
 import httpx2
 import pytest
 import redis
 import websockets
-from django.conf import settings
 from django.contrib.auth.hashers import BCryptSHA256PasswordHasher
-from django.db import connection
 
 from safety import services
-from tests.conftest import REDIS_URL, closed_port
+from tests.conftest import REDIS_URL
+from tests.live_server import database_env, server_processes, until_offline
 from tests.profiles.factories import UserFactory
 from tests.safety.factories import RoomFactory
 
@@ -41,61 +37,20 @@ def sign_in_with(user, password: str) -> None:
 
 @pytest.fixture(scope="module")
 def servers(django_db_setup, django_db_blocker):
-    """Two daphne processes on the test database and one Redis prefix."""
+    """Two server processes on the test database and one Redis prefix."""
     with django_db_blocker.unblock():
-        vendor = connection.vendor
-    if vendor != "postgresql":
-        pytest.skip("SQLite's test database lives in this process alone")
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
-    except redis.exceptions.ConnectionError:
-        assert "REDIS_URL" not in os.environ, f"no Redis at {REDIS_URL}"
-        pytest.skip("no Redis: the processes would share nothing")
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": REDIS_URL,
-        "CACHE_KEY_PREFIX": f"two-{uuid.uuid4().hex[:8]}",
-        # DEBUG on: the admin's pages then need no collectstatic.
-        "DEBUG": "true",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "AUTH_THROTTLE_RATE": "3/minute",
-    }
-    ports = [closed_port(), closed_port()]
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "config.asgi:application",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        env = database_env(
+            REDIS_URL=REDIS_URL,
+            CACHE_KEY_PREFIX=f"two-{uuid.uuid4().hex[:8]}",
+            AUTH_THROTTLE_RATE="3/minute",
         )
-        for port in ports
-    ]
-    try:
-        for port in ports:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx2.get(f"http://127.0.0.1:{port}/api/", timeout=1)
-                    break
-                except httpx2.TransportError:
-                    assert time.monotonic() < deadline, "daphne did not start"
-                    time.sleep(0.1)
-        yield [f"127.0.0.1:{port}" for port in ports]
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=10)
+        try:
+            redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
+        except redis.exceptions.ConnectionError:
+            assert "REDIS_URL" not in os.environ, f"no Redis at {REDIS_URL}"
+            pytest.skip("no Redis: the processes would share nothing")
+        with server_processes(2, env) as addresses:
+            yield addresses
 
 
 def test_tokens_sessions_and_throttles_hold_across_processes(servers):
@@ -173,3 +128,4 @@ def test_a_message_posted_to_one_process_reaches_a_socket_on_the_other(servers):
             assert event["message"]["message"] == "through the other process"
 
     asyncio.run(conversation())
+    until_offline(reader)
