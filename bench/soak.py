@@ -165,7 +165,7 @@ class Servers:
         metrics_dir = self.directory / "metrics"
         metrics_dir.mkdir()
         commands = {
-            "daphne": [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p",
+            "daphne": [sys.executable, "-m", "config.server", "-b", "127.0.0.1", "-p",
                        str(self.ports["daphne"]), "config.asgi:application"],
             "gunicorn": [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py",
                          "config.wsgi", "--bind", f"127.0.0.1:{self.ports['gunicorn']}",

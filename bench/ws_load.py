@@ -52,8 +52,17 @@ DRAIN = 10.0  # seconds to wait for the last deliveries
 
 def server_command(server: str) -> list[str]:
     app = "config.asgi:application"
-    if server == "daphne":
-        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(PORT), app]
+    if server == "daphne":  # the production command (README)
+        return [
+            sys.executable,
+            "-m",
+            "config.server",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(PORT),
+            app,
+        ]
     if server == "uvicorn":
         return [
             sys.executable,
@@ -64,6 +73,8 @@ def server_command(server: str) -> list[str]:
             str(PORT),
             "--ws",
             "websockets",
+            "--ws-max-size",  # config.server's limit (WEBSOCKET_MAX_MESSAGE_SIZE)
+            str(2**20),
             "--lifespan",
             "on",
             "--log-level",
@@ -95,6 +106,10 @@ def environment() -> dict:
         "SECURE_HSTS_SECONDS": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECRET_KEY": "bench-" + "x" * 50,
+        # Fan-out is measured, not a sender's MESSAGE_RATE (few sockets at a
+        # high --rate would send faster than a person).
+        "MESSAGE_RATE": "1000000/second",
+        "MESSAGE_BURST": "1000000",
     }
 
 

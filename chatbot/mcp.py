@@ -12,6 +12,11 @@ Every request carries the user's API token, ``Authorization: Token <key>`` (or
 sync thread. A session is bound to the user who opened it: another user's
 token cannot use its id (the SDK answers 404).
 
+Tool calls are rate-limited per user (``MCP_TOOL_RATE``, config.ratelimit).
+One over the limit runs nothing and is a tool error (``isError``), which the
+client's model reads and can wait out: its text says when to retry, and its
+``structuredContent`` is the API's 429 body with ``retry_after`` (seconds).
+
 The SDK's session manager needs a running task group. Under a server that
 speaks the ASGI lifespan protocol (uvicorn) it starts at startup and stops at
 shutdown; ``manage.py runserver`` (daphne) sends no lifespan events, so the
@@ -41,6 +46,7 @@ from mcp.shared.exceptions import MCPError
 from rest_framework import exceptions
 
 from chatbot.tools import TOOLS, tool_call
+from config import ratelimit
 from config.api.authentication import TokenAuthentication
 from config.api.errors import error_body
 
@@ -132,9 +138,18 @@ VALIDATORS = {
 # --- the MCP server ---------------------------------------------------------------
 
 
-def _error(message: str) -> types.CallToolResult:
+def _error(message: str, details: dict | None = None) -> types.CallToolResult:
     return types.CallToolResult(
-        content=[types.TextContent(text=message)], is_error=True
+        content=[types.TextContent(text=message)],
+        structured_content=details,
+        is_error=True,
+    )
+
+
+def _throttled(refusal: exceptions.Throttled) -> types.CallToolResult:
+    return _error(
+        f"{refusal.detail} Nothing was done.",
+        {**error_body(refusal), "retry_after": refusal.wait},
     )
 
 
@@ -162,6 +177,10 @@ async def call_tool(ctx, params: types.CallToolRequestParams) -> types.CallToolR
     user = ctx.request.scope.get(USER_SCOPE_KEY) if ctx.request is not None else None
     if user is None:  # the authentication below always sets it
         raise MCPError(types.INVALID_REQUEST, "Not authenticated.")
+    try:
+        await ratelimit.ahit("mcp_tools", user.pk)
+    except exceptions.Throttled as refusal:
+        return _throttled(refusal)
     arguments = params.arguments or {}
     problem = best_match(VALIDATORS[params.name].iter_errors(arguments))
     if problem is not None:

@@ -1,10 +1,13 @@
 """Admin helpers every app may use: rows added or deleted only through the
 app's services (so the admin keeps the API's rules), pages that run a service
 on one row with a form, read-only records, and links from a row to the rows
-that point at it."""
+that point at it; and the admin's login form."""
+
+import math
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -13,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from rest_framework.exceptions import Throttled
 
 
 class CreateThroughService:
@@ -227,3 +231,28 @@ def related_lists(description: str):
         )
 
     return links_field
+
+
+class LoginForm(AdminAuthenticationForm):
+    """The admin's login form. A login refused for too many failures from
+    the address or for the account (``config.ratelimit.LoginAttempt``, which
+    the authentication backend raises) is a form error saying when to try
+    again, whatever the password."""
+
+    def clean(self):
+        try:
+            return super().clean()
+        except Throttled as refusal:
+            raise ValidationError(
+                "Too many failed logins from your address or for this account: "
+                "try again in %(wait)s.",
+                code="throttled",
+                params={"wait": _duration(refusal.wait)},
+            ) from None
+
+
+def _duration(seconds: int) -> str:
+    """``seconds`` in words: "20 minutes", "45 seconds", "1 second"."""
+    if seconds > 120:
+        return f"{math.ceil(seconds / 60)} minutes"
+    return f"{seconds} second{'' if seconds == 1 else 's'}"

@@ -5,7 +5,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_de
 
 
 class PlatformConfig(AppConfig):
-    """``config`` as an app: the platform's templates, commands and receivers."""
+    """``config`` as an app: the platform's templates, commands and receivers;
+    at start-up, the rate limits' settings are checked."""
 
     name = "config"
     verbose_name = "Platform"
@@ -13,8 +14,10 @@ class PlatformConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.models import Group, Permission
 
+        from config import ratelimit
         from config.api import authentication as auth
 
+        ratelimit.check_settings()
         User = get_user_model()
         post_delete.connect(auth.forget_token, sender="authtoken.Token")
         post_save.connect(auth.forget_user, sender=settings.AUTH_USER_MODEL)

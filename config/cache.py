@@ -1,4 +1,5 @@
-"""Django's Redis cache backend, without a new client object per call."""
+"""Django's Redis cache backend, without a new client object per call, and
+with Lua scripts run on the cache's own connections (config.ratelimit)."""
 
 from django.core.cache.backends import redis
 
@@ -12,6 +13,7 @@ class _ClientPerPool(redis.RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}
+        self._scripts = {}
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -20,8 +22,22 @@ class _ClientPerPool(redis.RedisCacheClient):
             client = self._clients[pool] = self._client(connection_pool=pool)
         return client
 
+    def run_script(self, script: str, keys: list[str], args: list):
+        client = self.get_client(write=True)
+        runner = self._scripts.get(script)
+        if runner is None:
+            runner = self._scripts[script] = client.register_script(script)
+        return runner(keys=keys, args=args, client=client)
+
 
 class RedisCache(redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ClientPerPool
+
+    def run_script(self, script: str, keys: list[str], args: list):
+        """Run the Lua ``script`` on the server (EVALSHA; loaded the first
+        time) over ``keys``, named as this cache names its own (prefix,
+        version): atomic, in one round trip."""
+        keys = [self.make_and_validate_key(key) for key in keys]
+        return self._cache.run_script(script, keys, args)

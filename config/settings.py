@@ -24,8 +24,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    # daphne first: its runserver replaces Django's and serves ASGI_APPLICATION
-    # (Django and the MCP server at /mcp/, config/asgi.py).
+    # The platform first: its runserver (daphne's, on config.server) replaces
+    # daphne's and Django's, and serves ASGI_APPLICATION (Django, the WebSocket
+    # and the MCP server at /mcp/, config/asgi.py). It also has the home page's
+    # template, seed_demo and the token cache's receivers.
+    "config.apps.PlatformConfig",
     "daphne",
     # profiles next: its createsuperuser command replaces django.contrib.auth's.
     "profiles",
@@ -45,8 +48,6 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    # The platform: the home page's template, seed_demo, the token cache.
-    "config.apps.PlatformConfig",
 ]
 
 MIDDLEWARE = [
@@ -274,12 +275,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
-    # config.api.throttling.PasswordThrottle, per client address: the token and
-    # registration endpoints. NUM_PROXIES: how many proxies in front of the app
-    # append to X-Forwarded-For (0: the address the app sees is the client's).
-    "DEFAULT_THROTTLE_RATES": {
-        "password": env.str("AUTH_THROTTLE_RATE", default="10/minute")
-    },
+    # How many proxies in front of the app append to X-Forwarded-For (0: the
+    # address the app sees is the client's), for the rate limits by address.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -330,6 +327,32 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# --- Rate limits (config/ratelimit.py, docs/design.md#rate-limits) ------------------
+
+
+def rate_limit(name: str, rate: str, burst: int | None) -> tuple[str, int | None]:
+    """A limit from ``<name>_RATE`` (a sustained rate: "60/minute") and
+    ``<name>_BURST`` (how many may come at once after a quiet spell; None:
+    the rate's count)."""
+    return env.str(f"{name}_RATE", default=rate), env.int(f"{name}_BURST", burst)
+
+
+RATE_LIMITS = {
+    # Requests to the token and registration endpoints, per client address.
+    "password": rate_limit("AUTH_THROTTLE", "10/minute", None),
+    # Failed password checks (admin login, token endpoint) per client address,
+    # and per account from every address: the account's are higher, so one
+    # address cannot lock an account (config.ratelimit.LoginAttempt).
+    "login_address": rate_limit("LOGIN_ADDRESS", "10/hour", 10),
+    "login_account": rate_limit("LOGIN_ACCOUNT", "30/hour", 30),
+    # Room and private messages a user sends, over REST and sockets together.
+    "messages": rate_limit("MESSAGE", "60/minute", 20),
+    # Typing indicators a user sends (typing.start and typing.stop).
+    "typing": rate_limit("TYPING", "60/minute", 20),
+    # MCP tool calls a user makes.
+    "mcp_tools": rate_limit("MCP_TOOL", "60/minute", 30),
+}
+
 # --- Domain settings -----------------------------------------------------------------
 # How long a token's user stays cached (config/api/authentication.py).
 TOKEN_CACHE_SECONDS = env.int("TOKEN_CACHE_SECONDS", default=60)
@@ -378,6 +401,16 @@ def channel_layers_config(redis_url: str | None, prefix: str = "ws") -> dict:
 
 
 CHANNEL_LAYERS = channel_layers_config(env.str("REDIS_URL", default=""))
+
+# The longest WebSocket message a client may send, in bytes (1 MiB): the
+# server (config/server.py, runserver) closes a socket that sends a longer
+# one with 1009 and a reason; up to it, an event over 65 536 characters is a
+# 413 error event (docs/realtime.md#frames). Keep it at 262 144 or more, the
+# bytes of 65 536 characters of four bytes each. daphne's runserver reads the
+# DAPHNE_ settings.
+WEBSOCKET_MAX_MESSAGE_SIZE = env.int("WEBSOCKET_MAX_MESSAGE_SIZE", default=2**20)
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = WEBSOCKET_MAX_MESSAGE_SIZE
+DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = WEBSOCKET_MAX_MESSAGE_SIZE
 
 # safety: rooms hold at most this many members whatever their max_participants
 # (10 for Alpha); a presence older than the TTL reads as offline; locations are

@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from config.admin import LoginForm
 from config.api.views import ApiRootView, TokenView, not_found
 from profiles.api.views import RegisterView
 
@@ -26,6 +27,8 @@ API_LINKS = {
 admin.site.site_header = "Backend staff admin"
 admin.site.site_title = "Backend staff admin"
 admin.site.index_title = "Users, community, chat, wellness and safety"
+# Failed logins are limited by address and by account (config.ratelimit).
+admin.site.login_form = LoginForm
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),

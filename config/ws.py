@@ -29,7 +29,7 @@ from django.db import transaction
 from django.http.request import split_domain_port, validate_host
 from rest_framework import exceptions
 
-from config import metrics
+from config import metrics, ratelimit
 from config.api.authentication import TokenAuthentication
 from config.api.errors import api_exception, error_body
 from config.api.exceptions import PayloadTooLarge
@@ -178,9 +178,15 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
     "code", "detail", "errors"}``, the API's error body for the same
     refusal; anything else is a bug and closes the socket. Methods do their
     database work through ``run()``, in a transaction.
+
+    An event whose type is in ``rate_limits`` first counts against the
+    user's bucket in that scope (config.ratelimit), shared with every door
+    to the same action; over it, the method does not run and the reply is
+    a 429 ``throttled`` error with ``retry_after`` (seconds).
     """
 
     client_events: dict[str, str] = {}
+    rate_limits: dict[str, str] = {}
 
     async def dispatch(self, message):
         """Channels' dispatch, less its ``aclose_old_connections()`` before
@@ -221,7 +227,10 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
         try:
             content = _event(text_data)
             ref = _ref(content.pop("ref", None))
-            handler = getattr(self, self._handler_name(content.pop("type", None)))
+            kind = content.pop("type", None)
+            handler = getattr(self, self._handler_name(kind))
+            if kind in self.rate_limits:
+                await ratelimit.ahit(self.rate_limits[kind], self.user.pk)
             reply = await handler(content)
         except Exception as exc:
             reply = error_event(exc)
@@ -267,9 +276,13 @@ def _ref(ref):
 
 
 def error_event(exc: Exception) -> dict | None:
-    """``exc`` as an ``error`` event with the API's body, or None when it is
-    a bug."""
+    """``exc`` as an ``error`` event with the API's body (and, for a 429,
+    ``retry_after``: the seconds the REST API's ``Retry-After`` would say),
+    or None when it is a bug."""
     translated = api_exception(exc)
     if not isinstance(translated, exceptions.APIException):
         return None
-    return {"type": "error", **error_body(translated)}
+    event = {"type": "error", **error_body(translated)}
+    if isinstance(translated, exceptions.Throttled):
+        event["retry_after"] = translated.wait
+    return event

@@ -52,6 +52,14 @@ class SafetyConsumer(EventConsumer):
         "typing.stop": "typing_stop",
         "heartbeat": "heartbeat",
     }
+    # Messages count with the REST API's (one bucket for room and private
+    # messages); typing indicators have their own.
+    rate_limits = {
+        "room.message.send": "messages",
+        "private.message.send": "messages",
+        "typing.start": "typing",
+        "typing.stop": "typing",
+    }
 
     async def opened(self):
         self.rooms: set[int] = set()

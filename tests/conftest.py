@@ -51,12 +51,20 @@ def _no_lazy_loads_in_the_api():
 
 @pytest.fixture(autouse=True)
 def _no_rate_limits(settings):
-    """The suite logs in far more often than a person: rate limits are tested
-    on their own (tests/config/test_auth.py), with a rate they set."""
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"password": None},
-    }
+    """The suite logs in and posts far more often than a person: rate limits
+    are tested on their own (tests/config/test_ratelimit.py, test_auth.py and
+    each door's tests), with rates they set (``rate_limits``)."""
+    settings.RATE_LIMITS = dict.fromkeys(settings.RATE_LIMITS)  # None: no limit
+
+
+@pytest.fixture
+def rate_limits(settings):
+    """``rate_limits(scope=(rate, burst), ...)`` turns those limits on."""
+
+    def set_limits(**limits):
+        settings.RATE_LIMITS = {**settings.RATE_LIMITS, **limits}
+
+    return set_limits
 
 
 def token_client(user) -> APIClient:

@@ -1,5 +1,6 @@
 """A real ASGI server in a thread of the test process, for the tests of what
-outside clients reach over the network (the MCP server, WebSockets)."""
+outside clients reach over the network (the MCP server, WebSockets); the
+production server in processes of its own is tests/servers.py's."""
 
 import asyncio
 import socket
@@ -7,6 +8,7 @@ import threading
 
 import uvicorn
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connections
 
 
@@ -27,6 +29,7 @@ class LiveServer:
             lifespan=lifespan,
             log_level="warning",
             timeout_graceful_shutdown=5,
+            ws_max_size=settings.WEBSOCKET_MAX_MESSAGE_SIZE,  # as config.server
         )
         self.server = uvicorn.Server(config)
         self.loop = asyncio.new_event_loop()

@@ -7,8 +7,10 @@ import os
 import subprocess
 import sys
 import time
+from urllib.parse import parse_qs, urlsplit
 
 import httpx2
+import psycopg
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import BCryptSHA256PasswordHasher
@@ -16,11 +18,12 @@ from django.db import connection
 
 from tests.conftest import closed_port
 
-# The production server of each kind (README.md, "In production").
+# The production server of each kind (README.md, "In production"): daphne
+# through config.server, which sets the WebSocket message limit.
 COMMANDS = {
     "daphne": [
         "-m",
-        "daphne",
+        "config.server",
         "-b",
         "127.0.0.1",
         "-p",
@@ -84,9 +87,12 @@ def server(kind: str, env: dict, workers: int = 1):
     ``host:port`` once it answers, and stops it afterwards."""
     port = closed_port()
     arguments = [part.format(port=port, workers=workers) for part in COMMANDS[kind]]
+    # Its sessions' name in pg_stat_activity (unless DATABASE_URL gives one).
+    query = parse_qs(urlsplit(env["DATABASE_URL"]).query)
+    name = query.get("application_name", [f"test-server-{port}"])[0]
     process = subprocess.Popen(
         [sys.executable, *arguments],
-        env=env,
+        env={"PGAPPNAME": name, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -102,6 +108,36 @@ def server(kind: str, env: dict, workers: int = 1):
             # daphne waits for a request thread cut off at shutdown.
             process.kill()
             process.wait()
+        _until_sessions_end(name)
+
+
+def _until_sessions_end(name: str, timeout: float = 10) -> None:
+    """PostgreSQL ends a session shortly after its client exits: wait until
+    the sessions named ``name`` are gone, or the test database could not be
+    flushed or dropped."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(database_url(), autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            sessions = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                "current_database() AND application_name = %s",
+                [name],
+            ).fetchone()[0]
+            if not sessions:
+                return
+            time.sleep(0.05)
+
+
+def until_offline(*users, timeout: float = 30) -> None:
+    """Wait until a server has marked ``users`` offline, which it does once
+    their sockets close: a test that ends sooner would empty the tables
+    while that write is under way (a deadlock in PostgreSQL)."""
+    from safety.models import Presence, Status
+
+    deadline = time.monotonic() + timeout
+    while Presence.objects.filter(user__in=users).exclude(status=Status.OFFLINE):
+        assert time.monotonic() < deadline, "the server did not close the socket"
+        time.sleep(0.05)
 
 
 def postgresql_only(django_db_blocker) -> None:

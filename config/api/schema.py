@@ -52,7 +52,8 @@ THROTTLED_RESPONSE = {"429": "Too many requests; retry after Retry-After seconds
 
 def document_error_responses(result, generator, request, public):
     """drf-spectacular hook: every operation documents its 4xx with ``Error``:
-    413 and 415 where it takes a body, 429 where its view is rate-limited.
+    413 and 415 where it takes a body, 429 where its view is rate-limited
+    (for the methods its throttles count: ``methods``, else all).
     Then components no operation uses are dropped (drf-spectacular makes a
     request component for a nested read-only serializer, such as
     ``TagBadgeRequest``, that no request body refers to)."""
@@ -62,7 +63,8 @@ def document_error_responses(result, generator, request, public):
     throttled = {
         (path, method.lower())
         for path, _, method, view in generator.endpoints
-        if getattr(view.cls, "throttle_classes", None)
+        for throttle in getattr(view.cls, "throttle_classes", ())
+        if method in getattr(throttle, "methods", {method})
     }
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     for path, path_item in result.get("paths", {}).items():

@@ -1,41 +1,30 @@
-"""Rate limits for the endpoints that check passwords (token, registration)."""
+"""The API's rate limits (config.ratelimit): a refused request is a 429 with
+``Retry-After`` and the API's error body (code ``throttled``)."""
 
-import logging
-
-from redis.exceptions import RedisError
 from rest_framework import throttling
-from rest_framework.settings import api_settings
 
-from config import metrics
-
-logger = logging.getLogger(__name__)
+from config import ratelimit
 
 
-class PasswordThrottle(throttling.SimpleRateThrottle):
-    """At most ``DEFAULT_THROTTLE_RATES["password"]`` requests per client
-    address (``AUTH_THROTTLE_RATE``), counted in the default cache: Redis when
-    ``REDIS_URL`` is set, so every app process shares the count.
-
-    While Redis is unreachable the limit is not enforced (logged): failing
-    every login because the cache is down would be worse.
-    """
-
-    scope = "password"
-
-    def get_rate(self):
-        # Read at each request, not once at import, so settings changes apply.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-    def get_cache_key(self, request, view):
-        ident = self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+class PasswordThrottle(throttling.BaseThrottle):
+    """Every request, per client address, in the ``password`` scope
+    (``AUTH_THROTTLE_RATE``): the endpoints that check or set passwords (token,
+    registration). The failures of a password check are limited on top, per
+    address and per account (``config.ratelimit.LoginAttempt``)."""
 
     def allow_request(self, request, view):
-        try:
-            allowed = super().allow_request(request, view)
-        except RedisError:
-            logger.warning("Redis unreachable: %s rate limit not enforced", self.scope)
-            return True
-        if not allowed:
-            metrics.THROTTLE_REJECTIONS.labels(self.scope).inc()
-        return allowed
+        ratelimit.hit("password", ratelimit.client_address(request))
+        return True
+
+
+class UserWriteThrottle(throttling.BaseThrottle):
+    """The signed-in user's writes to the view, in the view's
+    ``throttle_scope`` (reads are free): the same bucket as the same action
+    through another door (a socket, say) counts against."""
+
+    methods = {"POST", "PUT", "PATCH", "DELETE"}  # the schema's 429s (schema.py)
+
+    def allow_request(self, request, view):
+        if request.method in self.methods:
+            ratelimit.hit(view.throttle_scope, request.user.pk)
+        return True

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from config.api.pagination import CursorPagination
 from config.api.permissions import IsOwnerOrReadOnly, ModelPermissions
+from config.api.throttling import UserWriteThrottle
 from config.api.views import LeanListMixin, OwnRowsMixin
 from safety import services
 from safety.api.serializers import (
@@ -180,11 +181,14 @@ class RoomMessageViewSet(
     RoomScopedMixin, LeanListMixin, mixins.ListModelMixin, viewsets.GenericViewSet
 ):
     """A room's messages, newest first (cursor pages), for its current,
-    unbanned members; they post with ``{"message", "media_url"?}``."""
+    unbanned members; they post with ``{"message", "media_url"?}``, at most
+    ``MESSAGE_RATE`` (with the private messages and the socket's sends)."""
 
     queryset = ChatRoomMessage.objects.all()
     serializer_class = RoomMessageSerializer
     shape = ROOM_MESSAGE
+    throttle_classes = [UserWriteThrottle]
+    throttle_scope = "messages"
     ordering = ["-created_at"]
     ordering_fields = []
 
@@ -223,11 +227,14 @@ class PrivateMessageViewSet(
 ):
     """Messages you sent or received, newest first (``?with_user_id=``: one
     conversation). Sending to a user who blocked you, or whom you blocked,
-    is a 403 and nothing is stored."""
+    is a 403 and nothing is stored; sending is limited as room messages are
+    (one bucket for both)."""
 
     queryset = PrivateMessage.objects.all()
     serializer_class = PrivateMessageSerializer
     shape = PRIVATE_MESSAGE
+    throttle_classes = [UserWriteThrottle]
+    throttle_scope = "messages"
     lookup_url_kwarg = "private_message_id"
     ordering = ["-created_at"]
     ordering_fields = []

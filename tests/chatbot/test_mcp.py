@@ -11,6 +11,7 @@ import anyio.from_thread
 import httpx2
 import pytest
 from django.conf import settings
+from django.core.management import get_commands
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
@@ -214,6 +215,28 @@ def test_a_problem_is_a_tool_error(asgi_server):
     assert Task.objects.filter(user=user).count() == 1
 
 
+def test_tool_calls_over_the_rate_are_tool_errors_and_run_nothing(
+    asgi_server, rate_limits
+):
+    rate_limits(mcp_tools=("1/hour", 2))
+    user, other = UserFactory(), UserFactory()
+    with mcp_client(asgi_server.url, f"Token {token_for(user)}") as client:
+        client.result("add_task", {"title": "one"})
+        client.result("list_tasks")
+        refused = client.call("add_task", {"title": "two"})
+        assert refused.is_error
+        body = refused.structured_content
+        assert (body["status"], body["code"], body["errors"]) == (429, "throttled", [])
+        assert 3500 < body["retry_after"] <= 3600
+        assert refused.content[0].text == f"{body['detail']} Nothing was done."
+        assert "Expected available in" in body["detail"]
+        assert client.error("list_tasks")  # reads count too
+        assert {tool.name for tool in client.list_tools()} == TOOL_NAMES
+    with mcp_client(asgi_server.url, f"Token {token_for(other)}") as client:
+        client.result("add_task", {"title": "theirs"})  # a bucket of their own
+    assert [task.title for task in Task.objects.filter(user=user)] == ["one"]
+
+
 def test_another_users_token_sees_and_changes_none_of_the_tasks(asgi_server):
     owner, stranger = UserFactory(), UserFactory()
     task = TaskFactory(user=owner, title="mine")
@@ -366,11 +389,15 @@ def test_config_asgi_routes_mcp_beside_django(monkeypatch, scope_type, path, app
 # --- the README's run command serves it ----------------------------------------------
 
 
-def test_runserver_serves_the_asgi_application():
+def test_runserver_serves_the_asgi_application_on_the_production_server():
     from daphne.management.commands.runserver import get_default_application
+    from django.core.management import load_command_class
 
     import config.asgi
+    import config.server
 
-    assert settings.INSTALLED_APPS[0] == "daphne"
+    assert get_commands()["runserver"] == "config"
+    command = load_command_class("config", "runserver")
+    assert command.server_cls is config.server.Server
     assert settings.ASGI_APPLICATION == "config.asgi.application"
     assert get_default_application() is config.asgi.application

@@ -2,6 +2,7 @@
 the rate limit on the endpoints that check passwords."""
 
 import secrets
+import time
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -171,11 +172,8 @@ def test_register_refusals_name_the_field(anon_client, body, field, code):
 
 
 @pytest.fixture
-def rate_of_two(settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"password": "2/minute"},
-    }
+def rate_of_two(rate_limits):
+    rate_limits(password=("2/minute", 2))
 
 
 def from_address():
@@ -215,15 +213,136 @@ def test_forwarded_for_does_not_dodge_the_limit(rate_of_two):
     assert response.status_code == 429
 
 
-def test_with_redis_down_logins_still_work(redis_down, rate_of_two, caplog):
+def test_with_redis_down_logins_work_and_the_limit_holds_per_process(
+    redis_down, rate_of_two, caplog
+):
     UserFactory(username="ada")
     client = from_address()
+    login = {"username": "ada", "password": PASSWORD}
+    statuses = [client.post("/api/auth/token/", login).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    assert "counted in this process" in caplog.text
+
+
+# --- failed logins, by address and by account ---------------------------------------
+
+
+@pytest.fixture
+def three_failures(rate_limits):
+    """An address may fail three times an hour, an account six."""
+    rate_limits(login_address=("3/hour", 3), login_account=("6/hour", 6))
+
+
+def address() -> str:
+    return from_address().defaults["REMOTE_ADDR"]
+
+
+def admin_login(client, username: str, password: str, address: str):
+    return client.post(
+        "/admin/login/",
+        {"username": username, "password": password, "next": "/admin/"},
+        REMOTE_ADDR=address,
+    )
+
+
+WRONG = "Please enter the correct username and password"
+LOCKED = "Too many failed logins from your address or for this account"
+
+
+def signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+@pytest.mark.parametrize("cache", ["locmem", "redis_up"])
+def test_the_admin_refuses_an_address_after_its_failures_not_the_account(
+    request, cache, client, three_failures
+):
+    request.getfixturevalue(cache)
+    UserFactory(username="boss", is_staff=True)
+    attacker = address()
     for _ in range(3):
-        response = client.post(
-            "/api/auth/token/", {"username": "ada", "password": PASSWORD}
+        assert WRONG in admin_login(client, "boss", "guess", attacker).text
+    # Refused: the right password too, and (uncounted) as often as tried:
+    # the account's six are not used up by this address.
+    for password in ["guess"] * 4 + [PASSWORD]:
+        page = admin_login(client, "boss", password, attacker)
+        assert page.status_code == 200 and LOCKED in page.text
+        assert "try again in 20 minutes" in page.text  # 3 an hour
+        assert not signed_in(client)
+    response = admin_login(client, "boss", PASSWORD, address())
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert signed_in(client)
+
+
+def test_the_token_endpoint_refuses_an_address_after_its_failures(three_failures):
+    UserFactory(username="ada")
+    attacker = from_address()
+    for _ in range(3):
+        response = attacker.post(
+            "/api/auth/token/", {"username": "ada", "password": "guess"}
         )
-        assert response.status_code == 200
-    assert "rate limit not enforced" in caplog.text
+        assert_error(response, 400, "invalid")
+    response = attacker.post(
+        "/api/auth/token/", {"username": "ada", "password": PASSWORD}
+    )
+    assert_error(response, 429, "throttled")
+    assert 1100 < int(response["Retry-After"]) <= 1200  # 3 an hour
+    response = from_address().post(
+        "/api/auth/token/", {"username": "ada", "password": PASSWORD}
+    )
+    assert response.status_code == 200
+
+
+def test_an_account_is_refused_after_failures_from_several_addresses(
+    client, three_failures
+):
+    UserFactory(username="ada", email="ada@example.com", is_staff=True)
+    for login in ("ada", "ADA@example.com"):  # its username and its email
+        attacker = from_address()
+        for _ in range(3):
+            response = attacker.post(
+                "/api/auth/token/", {"username": login, "password": "guess"}
+            )
+            assert response.status_code == 400
+    response = from_address().post(
+        "/api/auth/token/", {"username": "ada", "password": PASSWORD}
+    )
+    assert_error(response, 429, "throttled")
+    assert LOCKED in admin_login(client, "ada", PASSWORD, address()).text
+    assert not signed_in(client)
+    # A name no account has is limited the same way: a refusal does not
+    # tell whether the account exists.
+    for _ in range(2):
+        attacker = from_address()
+        for _ in range(3):
+            attacker.post("/api/auth/token/", {"username": "nobody", "password": "x"})
+    response = from_address().post(
+        "/api/auth/token/", {"username": "nobody", "password": "x"}
+    )
+    assert_error(response, 429, "throttled")
+
+
+def test_only_failures_count(client, three_failures):
+    UserFactory(username="ada", is_staff=True)
+    office = address()
+    for _ in range(10):
+        assert admin_login(client, "ada", PASSWORD, office).status_code == 302
+        client.logout()
+    for _ in range(3):
+        assert WRONG in admin_login(client, "ada", "guess", office).text
+    assert LOCKED in admin_login(client, "ada", PASSWORD, office).text
+
+
+def test_the_lock_lifts_once_the_wait_is_over(client, rate_limits):
+    rate_limits(login_address=("1/second", 2), login_account=("10/second", 10))
+    UserFactory(username="boss", is_staff=True)
+    attacker = address()
+    for _ in range(2):
+        assert WRONG in admin_login(client, "boss", "guess", attacker).text
+    assert LOCKED in admin_login(client, "boss", PASSWORD, attacker).text
+    time.sleep(1.05)  # one failure's interval
+    response = admin_login(client, "boss", PASSWORD, attacker)
+    assert response.status_code == 302 and signed_in(client)
 
 
 # --- the token cache ----------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""A stateless app tier: two server processes (daphne, config.asgi) on two
-ports, sharing PostgreSQL and Redis, as two machines behind a load balancer
-would. A token made through one works on the other, a session signed in on
-one is signed in on the other, a throttle counts the requests to both, and a
-room message posted to one reaches a WebSocket held by the other
-(docs/scaling.md)."""
+"""A stateless app tier: two server processes (config.server: daphne, serving
+config.asgi) on two ports, sharing PostgreSQL and Redis, as two machines
+behind a load balancer would. A token made through one works on the other, a
+session signed in on one is signed in on the other, the rate limits count the
+requests to both (the password endpoints'; a user's messages, over REST on
+one and a socket on the other), and a room message posted to one reaches a
+WebSocket held by the other (docs/scaling.md)."""
 
 import asyncio
 import json
@@ -16,10 +17,17 @@ import redis
 import websockets
 
 from safety import services
+from safety.models import ChatRoomMessage
 from tests.conftest import REDIS_URL
 from tests.profiles.factories import UserFactory
 from tests.safety.factories import RoomFactory
-from tests.servers import postgresql_only, server, server_env, sign_in_with
+from tests.servers import (
+    postgresql_only,
+    server,
+    server_env,
+    sign_in_with,
+    until_offline,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,7 +36,7 @@ PASSWORD = "two processes 2026"
 
 @pytest.fixture(scope="module")
 def servers(django_db_setup, django_db_blocker):
-    """Two daphne processes on the test database and one Redis prefix."""
+    """Two server processes on the test database and one Redis prefix."""
     postgresql_only(django_db_blocker)
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping()
@@ -41,6 +49,8 @@ def servers(django_db_setup, django_db_blocker):
         # DEBUG on: the admin's pages then need no collectstatic.
         DEBUG="true",
         AUTH_THROTTLE_RATE="3/minute",
+        MESSAGE_RATE="1/hour",
+        MESSAGE_BURST="3",
     )
     with server("daphne", env) as one, server("daphne", env) as two:
         yield [one, two]
@@ -121,3 +131,39 @@ def test_a_message_posted_to_one_process_reaches_a_socket_on_the_other(servers):
             assert event["message"]["message"] == "through the other process"
 
     asyncio.run(conversation())
+    until_offline(reader)
+
+
+def test_a_users_messages_count_in_one_bucket_across_processes(servers):
+    """Three messages an hour (MESSAGE_RATE, MESSAGE_BURST): two over REST to
+    one process and one over a socket held by the other; then both refuse."""
+    one, two = servers
+    author = UserFactory()
+    room = RoomFactory(owner=author)
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=author).key
+    send = {"type": "room.message.send", "room_id": room.pk, "message": "ws"}
+
+    async def conversation():
+        async with (
+            websockets.connect(f"ws://{two}/ws/?token={token}") as socket,
+            httpx2.AsyncClient(headers={"Authorization": f"Token {token}"}) as http,
+        ):
+            assert json.loads(await socket.recv())["type"] == "hello"
+            url = f"http://{one}/api/safety/chat-rooms/{room.pk}/messages/"
+            for n in range(2):
+                posted = await http.post(url, json={"message": f"rest {n}"})
+                assert posted.status_code == 201, posted.text
+            await socket.send(json.dumps(send))
+            assert json.loads(await socket.recv())["type"] == "room.message.sent"
+            await socket.send(json.dumps({**send, "ref": "flood"}))
+            refused = json.loads(await socket.recv())
+            assert (refused["ref"], refused["status"]) == ("flood", 429)
+            assert refused["code"] == "throttled" and refused["retry_after"] > 1000
+            posted = await http.post(url, json={"message": "rest again"})
+            assert posted.status_code == 429 and int(posted.headers["Retry-After"])
+
+    asyncio.run(conversation())
+    until_offline(author)
+    assert ChatRoomMessage.objects.filter(room=room).count() == 3
