@@ -36,11 +36,19 @@ class JSONObjectField(fields.JSONField):
 
 class BlankIsNullCharField(fields.CharField):
     """Text for a nullable column: an empty (or, trimmed, blank) string is
-    stored as ``null`` (docs/api-conventions.md: nullable text answers null)."""
+    stored as ``null`` (docs/api-conventions.md: nullable text answers null).
+
+    A subclass whose ``to_internal_value`` cleans text to None (the tagline's
+    whitespace) gets None past its validators: they measure and match text,
+    and ``len(None)`` would be a 500. Null is checked by ``allow_null``."""
 
     def run_validation(self, data=fields.empty):
         value = super().run_validation(data)  # "" returns early, unconverted
         return None if value == "" else value
+
+    def run_validators(self, value):
+        if value is not None:
+            super().run_validators(value)
 
 
 # JSON types by the Python type json.loads gives them.
