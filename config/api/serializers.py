@@ -20,18 +20,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import fields, relations, serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from config.fields import validate_json_nul_free
+from config.fields import validate_json_nul_free, validate_json_size
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)
 class JSONObjectField(fields.JSONField):
     """A ``jsonb`` column that holds a JSON object (``{...}``): any other
     JSON value is a 400 (``invalid_type``), as is a NUL character in any of
-    its strings; the schema says ``object``."""
+    its strings or more than ``JSON_OBJECT_MAX_LENGTH`` characters of JSON;
+    the schema says ``object``."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.validators.append(validate_json_nul_free)
+        self.validators += [validate_json_nul_free, validate_json_size]
 
 
 class BlankIsNullCharField(fields.CharField):
