@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat
 
-from config.fields import Now
+from config.fields import BoundedTextField, Now
 
 ICON_PREFIX = "/public/badges/"
 
@@ -37,7 +37,7 @@ class BadgeDefinition(models.Model):
         help_text='Identifier, e.g. "early-adopter". Names the artwork files.',
     )
     label = models.CharField(max_length=100, help_text='e.g. "Early Adopter".')
-    description = models.TextField(null=True, blank=True)
+    description = BoundedTextField(max_length=500, null=True, blank=True)
     icon_url_64 = models.CharField(max_length=500, editable=False)
     icon_url_16 = models.CharField(max_length=500, null=True, editable=False)
     is_tag_badge = models.BooleanField(

@@ -45,6 +45,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.exceptions import MCPError
 from rest_framework import exceptions
 
+from chatbot.models import Task
 from chatbot.tools import TOOLS, tool_call
 from config import ratelimit
 from config.api.authentication import TokenAuthentication
@@ -62,10 +63,15 @@ AUTH_SCHEMES = {"token", "bearer"}
 JSON_TYPES = {str: "string", bool: "boolean", int: "integer", float: "number"}
 JSON_TYPES |= {dict: "object", list: "array", NoneType: "null"}
 
-# What each argument means, for the client's model.
+# What each argument means, for the client's model (with the models' limits,
+# which the services check).
+_LENGTH = {
+    name: Task._meta.get_field(name).max_length for name in ("title", "description")
+}
 ARGUMENT_DESCRIPTIONS = {
-    "title": "The task's title: 1 to 255 characters.",
-    "description": "More about the task (optional).",
+    "title": f"The task's title: 1 to {_LENGTH['title']} characters.",
+    "description": f"More about the task (optional): at most "
+    f"{_LENGTH['description']} characters.",
     "completed": "true: only done tasks; false: only open ones; omitted: all.",
     "task_id": "The task's id, as list_tasks or add_task gave it.",
 }

@@ -10,7 +10,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from config.fields import Now, UpdatedAtField, UUIDPrimaryKey
+from config.fields import BoundedTextField, Now, UpdatedAtField, UUIDPrimaryKey
+
+# The longest message, the user's or the agent's (chatbot.services cuts a
+# longer reply of the agent).
+MESSAGE_MAX_LENGTH = 10_000
 
 
 def _user_key(related_name: str) -> models.ForeignKey:
@@ -28,7 +32,7 @@ class Task(models.Model):
     id = UUIDPrimaryKey()
     user = _user_key("tasks")
     title = models.CharField(max_length=255)
-    description = models.TextField(null=True, blank=True)
+    description = BoundedTextField(max_length=5_000, null=True, blank=True)
     completed = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     updated_at = UpdatedAtField()
@@ -92,7 +96,7 @@ class Message(models.Model):
     )
     user = _user_key("messages")
     role = models.CharField(max_length=10, choices=Role)
-    content = models.TextField()
+    content = BoundedTextField(max_length=MESSAGE_MAX_LENGTH)
     tool_calls = models.JSONField(
         null=True,
         blank=True,

@@ -2,7 +2,10 @@
 API, the admin, the agent's tools and the MCP server all call these.
 
 A task or conversation is looked up *with* its user (``task_get``): another
-user's row is "does not exist", never "not yours".
+user's row is "does not exist", never "not yours". The tools and the agent
+write without a serializer or a form, so the text they write is validated
+here (``validate_fields``: the models' limits), a ``ValidationError`` naming
+the field and the limit.
 """
 
 from uuid import UUID
@@ -11,8 +14,8 @@ from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 
 from chatbot.agents import agent_get, validate_tool_calls
-from chatbot.models import Conversation, Message, Role, Task
-from config.fields import Now
+from chatbot.models import MESSAGE_MAX_LENGTH, Conversation, Message, Role, Task
+from config.fields import Now, validate_fields
 
 
 class TaskNotFound(ObjectDoesNotExist):
@@ -29,9 +32,10 @@ def task_get(*, user, task_id: UUID | str) -> Task:
 def task_create(
     *, user, title: str, description: str | None = None, completed: bool = False
 ) -> Task:
-    return Task.objects.create(
-        user=user, title=title, description=description, completed=completed
-    )
+    task = Task(user=user, title=title, description=description, completed=completed)
+    validate_fields(task, ["title", "description"])
+    task.save(force_insert=True)
+    return task
 
 
 def task_update(*, task: Task, **fields) -> Task:
@@ -39,6 +43,7 @@ def task_update(*, task: Task, **fields) -> Task:
     moves with every change."""
     for name, value in fields.items():
         setattr(task, name, value)
+    validate_fields(task, fields)
     task.save(update_fields=[*fields, "updated_at"])
     return task
 
@@ -65,13 +70,15 @@ def message_add(
 ) -> Message:
     """Append a message to ``conversation`` (as its user's) and move the
     conversation's ``updated_at``."""
-    message = Message.objects.create(
+    message = Message(
         conversation=conversation,
         user_id=conversation.user_id,
         role=role,
         content=content,
         tool_calls=tool_calls,
     )
+    validate_fields(message, ["content"])
+    message.save(force_insert=True)
     conversation.updated_at = Now()
     conversation.save(update_fields=["updated_at"])
     return message
@@ -82,16 +89,21 @@ def message_post(
     *, conversation: Conversation, content: str
 ) -> tuple[Message, Message]:
     """The user's message and the agent's reply to it (``CHATBOT_AGENT``),
-    stored in order; the agent's tool calls run in the same transaction."""
+    stored in order; the agent's tool calls run in the same transaction. A
+    reply longer than a message holds is cut to fit, ending in "…" (the
+    user asked nothing wrong: a listing of many long titles can be longer)."""
     question = message_add(conversation=conversation, role=Role.USER, content=content)
     reply = agent_get().reply(
         user=conversation.user, conversation=conversation, text=content
     )
     validate_tool_calls(reply.tool_calls or None)
+    text = reply.content
+    if len(text) > MESSAGE_MAX_LENGTH:
+        text = text[: MESSAGE_MAX_LENGTH - 1] + "…"
     answer = message_add(
         conversation=conversation,
         role=Role.AGENT,
-        content=reply.content,
+        content=text,
         tool_calls=reply.tool_calls or None,
     )
     return question, answer

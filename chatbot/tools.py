@@ -1,12 +1,15 @@
 """The task tools: what an agent (chatbot.agents) or an outside AI client
 (the MCP server, chatbot.mcp) may do with one user's tasks. Each tool takes
 the user and JSON arguments, calls chatbot.services, and returns a JSON
-result; a problem is a ``ToolError`` whose message the caller shows.
+result; a problem is a ``ToolError`` (or the services' ``ValidationError``,
+a text over its limit) whose message the caller shows.
 """
 
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
 
 from chatbot import services
 from chatbot.models import Task
@@ -35,11 +38,23 @@ def _task(user, task_id) -> Task:
 
 
 def _title(value) -> str:
+    """The title trimmed; its length is the model's to check (the services)."""
     if not isinstance(value, str) or not value.strip():
         raise ToolError("A title is a non-empty string.")
-    if len(value.strip()) > 255 or "\x00" in value:
-        raise ToolError("A title has at most 255 characters and no NUL.")
+    if "\x00" in value:
+        raise ToolError("A title cannot contain the NUL character.")
     return value.strip()
+
+
+def _problem(error: ValidationError) -> str:
+    """``"description: Ensure this value has at most 5000 characters (it has
+    5001)."``: each field the services refused, with why."""
+    if not hasattr(error, "error_dict"):
+        return " ".join(error.messages)
+    return " ".join(
+        f"{field}: {' '.join(messages)}"
+        for field, messages in error.message_dict.items()
+    )
 
 
 def add_task(user, *, title: str, description: str | None = None) -> dict:
@@ -110,4 +125,6 @@ def tool_call(user, name: str, arguments: dict) -> dict:
         result = tool.function(user, **arguments)
     except ToolError as error:
         return {"name": name, "arguments": arguments, "error": str(error)}
+    except ValidationError as error:
+        return {"name": name, "arguments": arguments, "error": _problem(error)}
     return {"name": name, "arguments": arguments, "result": result}

@@ -3,10 +3,18 @@ for every app."""
 
 import json
 import uuid
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models import functions
+
+# The longest URL any text column takes (avatars, banners, music, media):
+# what browsers and CDNs handle everywhere (docs/api-conventions.md#limits).
+URL_MAX_LENGTH = 2_000
+# The longest free-form JSON object, as compact JSON text (``validate_json_object``).
+JSON_OBJECT_MAX_LENGTH = 8_192
 
 
 def _has_nul(value) -> bool:
@@ -29,13 +37,38 @@ def validate_json_nul_free(value) -> None:
         )
 
 
+def validate_json_size(value) -> None:
+    """At most ``JSON_OBJECT_MAX_LENGTH`` characters of compact JSON text
+    (``{"a":1}`` is 7), so a row, and a page of them, has a bounded size."""
+    length = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    if length > JSON_OBJECT_MAX_LENGTH:
+        raise ValidationError(
+            "Ensure this JSON has at most %(limit_value)d characters "
+            "(it has %(show_value)d).",
+            code="max_length",
+            params={"limit_value": JSON_OBJECT_MAX_LENGTH, "show_value": length},
+        )
+
+
 def validate_json_object(value) -> None:
     """For a ``JSONField`` that holds an object (``{...}``) without NUL
-    characters: model forms (the admin) run it; the API's
-    ``config.api.serializers.JSONObjectField`` checks the same."""
+    characters, of at most ``JSON_OBJECT_MAX_LENGTH`` characters: model forms
+    (the admin) run it; the API's ``config.api.serializers.JSONObjectField``
+    checks the same."""
     if value is not None and not isinstance(value, dict):
         raise ValidationError("Enter a JSON object ({...}).", code="invalid_type")
     validate_json_nul_free(value)
+    validate_json_size(value)
+
+
+def validate_fields(instance: models.Model, names: Iterable[str]) -> None:
+    """Validate the fields ``names`` of ``instance`` as a model form would
+    (their validators, ``max_length``, blank and choices): for a service
+    that writes without a form or a serializer (the chatbot's tools and
+    agent). Raises ``ValidationError`` keyed by field name; foreign keys are
+    not named, so it costs no query."""
+    others = {field.name for field in instance._meta.concrete_fields} - set(names)
+    instance.clean_fields(exclude=others)
 
 
 class Now(functions.Now):
@@ -58,6 +91,34 @@ class Now(functions.Now):
             "'.000000', '')"
         )
         return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+class BoundedTextField(models.TextField):
+    """A ``text`` column whose values have at most ``max_length`` characters:
+    the column stays ``text`` (the seeds' type), the limit is the
+    application's (docs/api-conventions.md#limits lists every one).
+
+    Every door reaches the limit: model validation (``full_clean``, so the
+    admin's forms) runs its ``MaxLengthValidator``, as a ``CharField``'s; a
+    ``ModelSerializer`` takes ``max_length`` (a 400 naming the field and the
+    limit, and ``maxLength`` in the OpenAPI schema); services that write
+    without either call ``validate_fields``. NUL is refused too: PostgreSQL
+    cannot store it in text.
+    """
+
+    def __init__(self, *args, max_length: int, **kwargs):
+        super().__init__(*args, max_length=max_length, **kwargs)
+        self.validators.extend(
+            [MaxLengthValidator(max_length), ProhibitNullCharactersValidator()]
+        )
+
+    def formfield(self, **kwargs):
+        # No ``maxlength`` in the text box: a browser counts UTF-16 units and
+        # silently cuts pasted text; the form's error says the limit instead
+        # (as the tagline's, profiles.fields).
+        field = super().formfield(**kwargs)
+        field.widget.attrs.pop("maxlength", None)
+        return field
 
 
 class UpdatedAtField(models.DateTimeField):

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "config.replica.ReplicaMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A query parameter an API operation does not document is a 400.
+    "config.api.parameters.QueryParametersMiddleware",
     "config.middleware.AtomicWritesMiddleware",
 ]
 

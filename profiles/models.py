@@ -28,7 +28,7 @@ from django.db.models.functions import UUID4, Cast, JSONObject, Lower
 
 from badges.models import BadgeGrant
 from config.api.lean import sql_rows
-from config.fields import Now, UpdatedAtField
+from config.fields import URL_MAX_LENGTH, BoundedTextField, Now, UpdatedAtField
 from profiles.fields import TaglineField
 from profiles.sql import REACTED_POSTS_SQL
 
@@ -137,15 +137,19 @@ class UserProfile(models.Model):
         related_name="profile",
     )
     display_name = models.CharField(max_length=80, null=True, blank=True)
-    bio = models.TextField(null=True, blank=True)
+    bio = BoundedTextField(max_length=500, null=True, blank=True)
     journaling_frequency = models.IntegerField(
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(7)],
         help_text="Journaling entries per week (0-7) in the wellness app.",
     )
-    avatar_url = models.TextField(null=True, blank=True, validators=[http_url])
-    banner_url = models.TextField(null=True, blank=True, validators=[http_url])
+    avatar_url = BoundedTextField(
+        max_length=URL_MAX_LENGTH, null=True, blank=True, validators=[http_url]
+    )
+    banner_url = BoundedTextField(
+        max_length=URL_MAX_LENGTH, null=True, blank=True, validators=[http_url]
+    )
     theme_color = models.CharField(
         max_length=20,
         null=True,
@@ -159,7 +163,9 @@ class UserProfile(models.Model):
             )
         ],
     )
-    profile_music_url = models.TextField(null=True, blank=True, validators=[http_url])
+    profile_music_url = BoundedTextField(
+        max_length=URL_MAX_LENGTH, null=True, blank=True, validators=[http_url]
+    )
     profile_music_provider = models.CharField(
         max_length=20, null=True, blank=True, choices=MusicProvider
     )
@@ -198,7 +204,7 @@ class Post(models.Model):
         related_name="posts",
         db_index=False,  # ix_posts_author_created leads with author_id
     )
-    body = models.TextField()
+    body = BoundedTextField(max_length=5_000)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:

@@ -19,9 +19,11 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from config.fields import Now, UpdatedAtField
+from config.fields import URL_MAX_LENGTH, BoundedTextField, Now, UpdatedAtField
 
 USER = settings.AUTH_USER_MODEL
+# The longest room or private message.
+MESSAGE_MAX_LENGTH = 4_000
 
 
 class MusicProvider(models.TextChoices):
@@ -40,7 +42,7 @@ class ChatRoom(models.Model):
     """A small group text room; its owner is its ``OWNR`` member."""
 
     room_name = models.CharField(max_length=100)
-    description = models.TextField(null=True, blank=True)
+    description = BoundedTextField(max_length=500, null=True, blank=True)
     owner = models.ForeignKey(
         USER, on_delete=models.DB_CASCADE, related_name="owned_rooms"
     )
@@ -48,7 +50,7 @@ class ChatRoom(models.Model):
     background_color = models.CharField(
         max_length=20, default="#1A1A1E", db_default="#1A1A1E"
     )
-    music_url = models.TextField(null=True, blank=True)
+    music_url = BoundedTextField(max_length=URL_MAX_LENGTH, null=True, blank=True)
     music_provider = models.CharField(
         max_length=20, choices=MusicProvider, null=True, blank=True
     )
@@ -120,8 +122,8 @@ class ChatRoomMessage(models.Model):
     user = models.ForeignKey(
         USER, on_delete=models.DB_CASCADE, related_name="room_messages"
     )
-    message = models.TextField()
-    media_url = models.TextField(null=True, blank=True)
+    message = BoundedTextField(max_length=MESSAGE_MAX_LENGTH)
+    media_url = BoundedTextField(max_length=URL_MAX_LENGTH, null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
@@ -150,8 +152,8 @@ class PrivateMessage(models.Model):
         related_name="received_messages",
         db_index=False,
     )
-    message = models.TextField()
-    media_url = models.TextField(null=True, blank=True)
+    message = BoundedTextField(max_length=MESSAGE_MAX_LENGTH)
+    media_url = BoundedTextField(max_length=URL_MAX_LENGTH, null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
 
     class Meta:
@@ -280,7 +282,7 @@ class Report(models.Model):
     report_type = models.CharField(
         max_length=50, help_text="harassment, spam, inappropriate, ..."
     )
-    description = models.TextField(null=True, blank=True)
+    description = BoundedTextField(max_length=2_000, null=True, blank=True)
     status = models.CharField(
         max_length=20,
         choices=ReportStatus,
@@ -375,7 +377,7 @@ class ModerationAction(models.Model):
         db_index=False,  # idx_moderation_target
     )
     action_type = models.CharField(max_length=50, choices=ActionType)
-    reason = models.TextField()
+    reason = BoundedTextField(max_length=1_000)
     duration_minutes = models.IntegerField(
         null=True, blank=True, help_text="Empty: permanent."
     )

@@ -53,15 +53,22 @@ def results(response) -> list:
 
 
 def assert_list_queries_constant(
-    client, url: str, add_rows: Callable[[int], object], budget: int | None = None
+    client,
+    url: str,
+    add_rows: Callable[[int], object],
+    budget: int | None = None,
+    *,
+    paged: bool = True,
 ) -> int:
     """Assert that listing ``url`` costs as many queries with 50 rows as with
     1 (and at most ``budget``, when given).
 
     ``add_rows(n)`` must make ``n`` more rows appear in the list. The list is
-    read in pages of 200, the most a page holds. Returns the query count.
+    read in pages of 200, the most a page holds (``paged=False``: a list that
+    comes whole, and so takes no ``page_size``). Returns the query count.
     """
-    url += ("&" if "?" in url else "?") + "page_size=200"
+    if paged:
+        url += ("&" if "?" in url else "?") + "page_size=200"
     add_rows(1)
     client.get(url)  # warm up per-process caches (content types, the token)
     one, one_count = get_counting_queries(client, url)

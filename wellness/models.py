@@ -16,7 +16,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from config.fields import Now, StringArrayField, UpdatedAtField, validate_json_object
+from config.fields import (
+    BoundedTextField,
+    Now,
+    StringArrayField,
+    UpdatedAtField,
+    validate_json_object,
+)
 
 TAG_NAME_LENGTH = 64
 # The longest feature vector accepted (docs/schema-decisions.md): matching
@@ -116,7 +122,7 @@ class Story(models.Model):
 
     user = _user_key("stories")
     title = models.CharField(max_length=140)
-    content = models.TextField()
+    content = BoundedTextField(max_length=10_000)
     visibility = models.CharField(
         max_length=16,
         choices=Visibility,

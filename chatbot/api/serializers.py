@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from chatbot.models import Conversation, Message, Task
+from chatbot.models import MESSAGE_MAX_LENGTH, Conversation, Message, Task
 from config.api.serializers import ModelSerializer, Serializer
 
 
@@ -51,7 +51,7 @@ class MessageSerializer(ModelSerializer):
 
 
 class MessageCreateSerializer(Serializer):
-    content = serializers.CharField(max_length=10_000)
+    content = serializers.CharField(max_length=MESSAGE_MAX_LENGTH)
 
 
 class TurnSerializer(Serializer):

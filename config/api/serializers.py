@@ -20,27 +20,36 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import fields, relations, serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 
-from config.fields import validate_json_nul_free
+from config.fields import validate_json_nul_free, validate_json_size
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)
 class JSONObjectField(fields.JSONField):
     """A ``jsonb`` column that holds a JSON object (``{...}``): any other
     JSON value is a 400 (``invalid_type``), as is a NUL character in any of
-    its strings; the schema says ``object``."""
+    its strings or more than ``JSON_OBJECT_MAX_LENGTH`` characters of JSON;
+    the schema says ``object``."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.validators.append(validate_json_nul_free)
+        self.validators += [validate_json_nul_free, validate_json_size]
 
 
 class BlankIsNullCharField(fields.CharField):
     """Text for a nullable column: an empty (or, trimmed, blank) string is
-    stored as ``null`` (docs/api-conventions.md: nullable text answers null)."""
+    stored as ``null`` (docs/api-conventions.md: nullable text answers null).
+
+    A subclass whose ``to_internal_value`` cleans text to None (the tagline's
+    whitespace) gets None past its validators: they measure and match text,
+    and ``len(None)`` would be a 500. Null is checked by ``allow_null``."""
 
     def run_validation(self, data=fields.empty):
         value = super().run_validation(data)  # "" returns early, unconverted
         return None if value == "" else value
+
+    def run_validators(self, value):
+        if value is not None:
+            super().run_validators(value)
 
 
 # JSON types by the Python type json.loads gives them.

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from badges.api.serializers import TagBadgeSerializer
 from config.api.lean import Convert, Optional, Shape
-from config.api.serializers import ModelSerializer, Serializer
+from config.api.serializers import BlankIsNullCharField, ModelSerializer, Serializer
 from profiles.models import (
     MAX_HIGHLIGHTS,
     Post,
@@ -31,24 +31,22 @@ PUBLIC_PROFILE_FIELDS = [
 ]
 
 
-class TaglineSerializerField(serializers.CharField):
+class TaglineSerializerField(BlankIsNullCharField):
     """The tagline rule of ``clean_tagline``; its problems become 400s.
 
     ``max_length`` puts ``maxLength: 48`` in the schema; it is checked after
     normalisation (NFC can shorten text), as PostgreSQL counts: code points.
+    Blank text, whitespace included, is no tagline (None), as ``null`` is.
     """
 
     def __init__(self, **kwargs):
         super().__init__(
             allow_null=True,
+            allow_blank=True,
             trim_whitespace=False,
             max_length=TAGLINE_MAX_LENGTH,
             **kwargs,
         )
-
-    def run_validation(self, data=serializers.empty):
-        # "" means "no tagline", like null: clean_tagline makes both None.
-        return super().run_validation(None if data == "" else data)
 
     def to_internal_value(self, data):
         return clean_tagline(super().to_internal_value(data))

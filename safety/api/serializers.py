@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from config.api.lean import Shape
 from config.api.serializers import ModelSerializer, Serializer
+from config.fields import URL_MAX_LENGTH
 from safety.models import (
     REVIEW_STATUSES,
     ActionType,
@@ -36,7 +37,7 @@ class ChatRoomSerializer(ModelSerializer):
     music_url = serializers.CharField(
         required=False,
         allow_null=True,
-        max_length=2000,
+        max_length=URL_MAX_LENGTH,
         validators=[URLValidator(schemes=["http", "https"])],
     )
 
@@ -92,11 +93,10 @@ class RoleSerializer(Serializer):
 class RoomMessageSerializer(ModelSerializer):
     room_id = serializers.IntegerField(read_only=True)
     user_id = serializers.UUIDField(read_only=True)
-    message = serializers.CharField(max_length=4000)
     media_url = serializers.CharField(
         required=False,
         allow_null=True,
-        max_length=2000,
+        max_length=URL_MAX_LENGTH,
         help_text="An http(s) URL of an image or audio file (no video).",
     )
 
@@ -126,11 +126,10 @@ class RoomMessageSendSerializer(RoomMessageSerializer):
 class PrivateMessageSerializer(ModelSerializer):
     sender_id = serializers.UUIDField(read_only=True)
     recipient_id = serializers.UUIDField()
-    message = serializers.CharField(max_length=4000)
     media_url = serializers.CharField(
         required=False,
         allow_null=True,
-        max_length=2000,
+        max_length=URL_MAX_LENGTH,
         help_text="An http(s) URL of an image or audio file (no video).",
     )
 

@@ -4,13 +4,11 @@ messages to its current, unbanned members. Private messages, blocks,
 presence heartbeats and locations are their user's; reports are their
 reporter's and staff's; the moderation log is staff's and append-only."""
 
-import uuid
-
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from config.api.pagination import CursorPagination
@@ -18,6 +16,7 @@ from config.api.permissions import IsOwnerOrReadOnly, ModelPermissions
 from config.api.throttling import UserWriteThrottle
 from config.api.views import LeanListMixin, OwnRowsMixin
 from safety import services
+from safety.api.filters import PresenceFilter, PrivateMessageFilter
 from safety.api.serializers import (
     BLOCK,
     MEMBER,
@@ -236,22 +235,13 @@ class PrivateMessageViewSet(
     throttle_classes = [UserWriteThrottle]
     throttle_scope = "messages"
     lookup_url_kwarg = "private_message_id"
+    filterset_class = PrivateMessageFilter
     ordering = ["-created_at"]
     ordering_fields = []
 
     def get_queryset(self):
         me = self.request.user
-        rows = PrivateMessage.objects.filter(Q(sender=me) | Q(recipient=me))
-        other = self.request.query_params.get("with_user_id")
-        if other and self.action == "list":
-            try:
-                other = uuid.UUID(other)
-            except ValueError:
-                raise ValidationError(
-                    {"with_user_id": "This is not a valid UUID."}
-                ) from None
-            rows = rows.filter(Q(sender_id=other) | Q(recipient_id=other))
-        return rows
+        return PrivateMessage.objects.filter(Q(sender=me) | Q(recipient=me))
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -271,21 +261,14 @@ class PresenceViewSet(
     queryset = Presence.objects.all()
     serializer_class = PresenceSerializer
     lookup_field = "user_id"
+    filterset_class = PresenceFilter
     ordering = ["-last_seen_at"]
     ordering_fields = []
 
     def get_queryset(self):
-        rows = Presence.objects.exclude(
+        return Presence.objects.exclude(
             services.blocked_with(self.request.user)
         ).filter(user__is_active=True)
-        room = self.request.query_params.get("room_id")
-        if room and self.action == "list":
-            if not room.isdigit() or len(room) > 18:
-                return rows.none()
-            rows = rows.filter(
-                room__in=ChatRoom.objects.visible_to(self.request.user).filter(pk=room)
-            )
-        return rows
 
     @extend_schema(request=HeartbeatSerializer, responses=PresenceSerializer)
     @action(detail=False, methods=["post"])
@@ -410,7 +393,12 @@ class LocationViewSet(OwnRowsMixin, mixins.ListModelMixin, viewsets.GenericViewS
         return Response(LocationSerializer(location).data)
 
     @extend_schema(responses=NearbySerializer(many=True))
-    @action(detail=False, methods=["get"], pagination_class=CursorPagination)
+    @action(
+        detail=False,
+        methods=["get"],
+        pagination_class=CursorPagination,
+        filter_backends=[],  # ordered by user, for the cursor
+    )
     def nearby(self, request):
         rows = services.nearby(request.user).values(
             "user_id", "user__username", "same_neighborhood"

@@ -144,6 +144,8 @@ def test_lists_the_five_tools_with_their_schemas(asgi_server):
     assert add["required"] == ["title"]
     assert add["properties"]["title"]["type"] == "string"
     assert add["properties"]["description"]["type"] == ["string", "null"]
+    assert "at most 5000 characters" in add["properties"]["description"]["description"]
+    assert "1 to 255 characters" in add["properties"]["title"]["description"]
     assert tools["list_tasks"].input_schema["required"] == []
     assert tools["list_tasks"].input_schema["properties"]["completed"]["type"] == [
         "boolean",
@@ -202,8 +204,12 @@ def test_a_problem_is_a_tool_error(asgi_server):
         assert client.error("add_task", {"title": "x", "colour": "red"})
         assert client.error("list_tasks", {"completed": "false"})  # not a boolean
         assert client.error("complete_task", {"task_id": "not-a-uuid"})
-        assert client.error(
-            "rename_task", {"task_id": str(task.pk), "title": "x" * 256}
+        assert (
+            client.error("rename_task", {"task_id": str(task.pk), "title": "x" * 256})
+            == "title: Ensure this value has at most 255 characters (it has 256)."
+        )
+        assert client.error("add_task", {"title": "x", "description": "d" * 5001}) == (
+            "description: Ensure this value has at most 5000 characters (it has 5001)."
         )
         missing = "00000000-0000-0000-0000-000000000000"
         assert client.error("delete_task", {"task_id": missing})

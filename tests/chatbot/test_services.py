@@ -90,7 +90,56 @@ def test_task_update_and_complete_move_updated_at(user):
     assert (task.title, task.description, task.completed) == ("new", "more", False)
 
 
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"title": "x" * 256}, "title", "at most 255 characters (it has 256)"),
+        (
+            {"description": "d" * 5001},
+            "description",
+            "at most 5000 characters (it has 5001)",
+        ),
+        ({"description": "a\x00b"}, "description", "Null characters"),
+    ],
+)
+def test_the_task_services_refuse_text_over_its_limit(user, fields, field, message):
+    """The tools (and so the MCP server and the agent) write through these
+    without a serializer: the models' limits hold there too."""
+    with pytest.raises(ValidationError) as refused:
+        services.task_create(user=user, **{"title": "t", **fields})
+    assert message in refused.value.message_dict[field][0]
+    assert not Task.objects.exists()
+    task = TaskFactory(user=user, title="kept", description=None)
+    with pytest.raises(ValidationError) as refused:
+        services.task_update(task=task, **fields)
+    assert message in refused.value.message_dict[field][0]
+    task.refresh_from_db()
+    assert (task.title, task.description) == ("kept", None)
+
+
 # --- messages -----------------------------------------------------------------------
+
+
+def test_message_add_refuses_a_message_over_its_limit(conversation):
+    with pytest.raises(ValidationError) as refused:
+        services.message_add(
+            conversation=conversation, role=Role.USER, content="x" * 10_001
+        )
+    assert refused.value.message_dict["content"] == [
+        "Ensure this value has at most 10000 characters (it has 10001)."
+    ]
+    assert not Message.objects.exists()
+
+
+def test_an_agent_reply_longer_than_a_message_is_cut_to_fit(user, conversation):
+    """A list of 100 tasks of 255 characters is some 26 000 characters: the
+    reply is stored cut at the message limit, ending in an ellipsis."""
+    Task.objects.bulk_create(Task(user=user, title="x" * 255) for _ in range(100))
+    answer = say(conversation, "list")
+    stored = Message.objects.get(pk=answer.pk).content
+    assert len(stored) == 10_000
+    assert stored.startswith("1. [ ] " + "x" * 255 + "\n2. [ ] ")
+    assert stored.endswith("…")
 
 
 def test_message_add_stores_the_message_as_the_conversations_user(conversation):
@@ -189,7 +238,7 @@ def test_add_a_title_too_long_records_the_tools_error(user, conversation):
     assert call == {
         "name": "add_task",
         "arguments": {"title": "x" * 256},
-        "error": "A title has at most 255 characters and no NUL.",
+        "error": "title: Ensure this value has at most 255 characters (it has 256).",
     }
     assert answer.content == call["error"]
     assert not Task.objects.exists()
@@ -281,7 +330,7 @@ def test_rename(user, conversation, text):
         ("delete 0", "There is no task 0; you have 2.", 1),
         ("complete tea", "No task matches “tea”.", 1),
         ("delete buy", "“buy” matches 2 tasks; use its number.", 1),
-        ("rename 1 to " + "x" * 256, "A title has at most 255", 2),
+        ("rename 1 to " + "x" * 256, "title: Ensure this value has at most 255", 2),
     ],
 )
 def test_what_the_agent_cannot_do_it_says(user, conversation, text, content, calls):
@@ -400,7 +449,14 @@ def test_validate_tool_calls_refuses_a_name_that_is_not_a_string(name):
         ("add_task", {"title": "x", "due": "today"}, "Wrong arguments:"),
         ("add_task", {"title": 5}, "A title is a non-empty string."),
         ("add_task", {"title": "  "}, "A title is a non-empty string."),
-        ("add_task", {"title": "a\x00b"}, "A title has at most 255"),
+        ("add_task", {"title": "a\x00b"}, "A title cannot contain the NUL"),
+        ("add_task", {"title": "x" * 256}, "title: Ensure this value has at most 255"),
+        (
+            "add_task",
+            {"title": "x", "description": "d" * 5001},
+            "description: Ensure this value has at most 5000 characters (it has 5001).",
+        ),
+        ("add_task", {"title": "x", "description": "a\x00b"}, "description: Null"),
         ("add_task", {"title": "x", "description": 5}, "A description is a string."),
         ("complete_task", {}, "Wrong arguments:"),
         ("complete_task", {"task_id": MISSING}, f"You have no task {MISSING}."),

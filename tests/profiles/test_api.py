@@ -128,9 +128,13 @@ def test_me_patch_updates_only_given_profile_fields(api_client, user):
     )
 
 
-def test_me_patch_empty_tagline_clears_it(api_client, user):
+@pytest.mark.parametrize("blank", ["", "   ", "\n\t "])
+def test_me_patch_blank_tagline_clears_it(api_client, user, blank):
+    """Whitespace alone is no tagline: once a 500, when the length validator
+    met the None it had become."""
     api_client.patch("/api/profiles/me/", {"tagline": "Something"})
-    response = api_client.patch("/api/profiles/me/", {"tagline": ""})
+    response = api_client.patch("/api/profiles/me/", {"tagline": blank})
+    assert response.status_code == 200, response.content
     assert response.json()["tagline"] is None
     user.refresh_from_db()
     assert user.tagline is None
@@ -337,7 +341,7 @@ def test_highlight_list_queries_do_not_grow(api_client, user):
             services.highlight_add(user=user, post=post)
 
     assert_list_queries_constant(
-        api_client, f"/api/profiles/users/{user.pk}/highlights/", add
+        api_client, f"/api/profiles/users/{user.pk}/highlights/", add, paged=False
     )
 
 

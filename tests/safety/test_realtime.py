@@ -329,6 +329,7 @@ def test_a_message_sent_over_the_socket_is_stored_acknowledged_and_pushed():
 
 
 VIDEO, FTP = "https://x.test/clip.mp4", "ftp://x.test/a.png"
+LONG_URL = "https://x.test/" + "a" * 1_982 + ".png"  # 2 001 characters
 OMIT = object()
 
 
@@ -343,6 +344,7 @@ OMIT = object()
         ({"message": ""}, 400, "invalid", "message", "blank"),
         ({"message": "a\x00b"}, 400, "invalid", "message", "null_characters_not_allowed"),  # noqa: E501
         ({"message": "x" * 4001}, 400, "invalid", "message", "max_length"),
+        ({"message": "x", "media_url": LONG_URL}, 400, "invalid", "media_url", "max_length"),  # noqa: E501
         ({"message": 5}, 400, "invalid", "message", "invalid_type"),
         ({"message": "x", "media_url": VIDEO}, 400, "invalid", "media_url", "invalid"),
         ({"message": "x", "media_url": FTP}, 400, "invalid", "media_url", "invalid"),

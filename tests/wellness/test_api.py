@@ -59,6 +59,15 @@ REFRESH = f"{MATCHES}refresh/"
 MISSING_USER = "00000000-0000-0000-0000-000000000000"
 METHODS = ("get", "put", "patch", "delete")
 
+
+def send(client, method: str, url: str, body: dict):
+    """``method`` on ``url`` with ``body``; a GET sends none (its data would
+    be query parameters, which a row's URL does not take)."""
+    return getattr(client, method)(
+        url, None if method == "get" else body, format="json"
+    )
+
+
 # --- helpers ------------------------------------------------------------------------
 
 
@@ -410,8 +419,8 @@ def test_private_and_friends_stories_are_404_to_others_on_every_verb(
     url = f"{STORIES}{story.pk}/"
     stranger = token_client(other_user)
     for method in METHODS:
-        response = getattr(stranger, method)(
-            url, story_body(title="taken over", visibility="public"), format="json"
+        response = send(
+            stranger, method, url, story_body(title="taken over", visibility="public")
         )
         assert_error(response, 404, "not_found")
     assert row(story) == before
@@ -708,7 +717,7 @@ def test_another_users_garden_is_404_on_every_verb(user, other_user):
     url = f"{GARDENS}{garden.pk}/"
     stranger = token_client(other_user)
     for method in METHODS:
-        response = getattr(stranger, method)(url, {"name": "taken"}, format="json")
+        response = send(stranger, method, url, {"name": "taken"})
         assert_error(response, 404, "not_found")
     assert row(garden) == before
     assert ok(stranger.get(GARDENS)) == []
@@ -847,9 +856,7 @@ def test_another_users_vector_is_404_on_every_verb(user, other_user):
     url = f"{FEATURES}{user.pk}/"
     stranger = token_client(other_user)
     for method in METHODS:
-        response = getattr(stranger, method)(
-            url, {"vector": [9.0], "version": 1}, format="json"
-        )
+        response = send(stranger, method, url, {"vector": [9.0], "version": 1})
         assert_error(response, 404, "not_found")
     assert row(feature) == before
     assert ok(stranger.get(FEATURES)) == []
@@ -1039,7 +1046,7 @@ def test_another_user_gets_404_on_every_verb_of_private_rows(
     checked = 0
     for path, url in sorted(urls.items()):
         for method in METHODS:
-            response = getattr(stranger, method)(url, walk_body(path), format="json")
+            response = send(stranger, method, url, walk_body(path))
             if method in wellness_paths()[path]:
                 assert_error(response, 404, "not_found")
                 checked += 1
