@@ -61,11 +61,8 @@ def test_requests_are_counted_by_route_and_status(client, api_client, metrics_to
     assert after[latency] >= before.get(latency, 0) + 1
 
 
-def test_throttle_rejections_are_counted(client, settings, metrics_token, db):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {"password": "1/minute"},
-    }
+def test_throttle_rejections_are_counted(client, rate_limits, metrics_token, db):
+    rate_limits(password=("1/minute", 1))
     key = ("throttle_rejections_total", (("scope", "password"),))
     before = scrape(client).get(key, 0)
     anyone = APIClient(REMOTE_ADDR="10.9.8.7")
