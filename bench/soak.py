@@ -145,6 +145,12 @@ class Servers:
             "LOG_LEVEL": "CRITICAL",
             "DB_POOL_SIZE": str(POOL_SIZE),
             "METRICS_TOKEN": METRICS_TOKEN,
+            # Each simulated user writes far faster than a person: the soak
+            # measures survival, not the per-user limits (their checks run).
+            "MESSAGE_RATE": "1000000/second",
+            "MESSAGE_BURST": "1000000",
+            "WRITE_RATE": "1000000/second",
+            "WRITE_BURST": "1000000",
             "PYTHONPATH": str(ROOT),
         }
 

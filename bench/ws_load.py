@@ -106,10 +106,12 @@ def environment() -> dict:
         "SECURE_HSTS_SECONDS": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECRET_KEY": "bench-" + "x" * 50,
-        # Fan-out is measured, not a sender's MESSAGE_RATE (few sockets at a
-        # high --rate would send faster than a person).
+        # Fan-out is measured, not a sender's MESSAGE_RATE or WRITE_RATE (few
+        # sockets at a high --rate would send faster than a person).
         "MESSAGE_RATE": "1000000/second",
         "MESSAGE_BURST": "1000000",
+        "WRITE_RATE": "1000000/second",
+        "WRITE_BURST": "1000000",
     }
 
 

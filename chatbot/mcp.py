@@ -184,7 +184,7 @@ async def call_tool(ctx, params: types.CallToolRequestParams) -> types.CallToolR
     if user is None:  # the authentication below always sets it
         raise MCPError(types.INVALID_REQUEST, "Not authenticated.")
     try:
-        await ratelimit.ahit("mcp_tools", user.pk)
+        await ratelimit.ahit_all(["mcp_tools"], user.pk)
     except exceptions.Throttled as refusal:
         return _throttled(refusal)
     arguments = params.arguments or {}

@@ -176,14 +176,26 @@ def rejected(scope: str, wait: float) -> exceptions.Throttled:
 def hit(scope: str, key) -> None:
     """One more request in ``scope`` by ``key``, or ``Throttled`` (nothing
     taken) when its bucket is empty."""
-    wait = take(scope, str(key))
-    if wait:
-        raise rejected(scope, wait)
+    hit_all([scope], key)
 
 
-# ``hit`` for async code (sockets, MCP): in a worker thread, so that Redis
+def hit_all(scopes: list[str], key) -> None:
+    """One more request by ``key`` in each of ``scopes``, or ``Throttled``
+    (by the first that refuses) with nothing taken from any of them."""
+    key = str(key)
+    taken = []
+    for scope in scopes:
+        wait = take(scope, key)
+        if wait:
+            for earlier in taken:
+                take(earlier, key, cost=-1)
+            raise rejected(scope, wait)
+        taken.append(scope)
+
+
+# ``hit_all`` for async code (sockets, MCP): in a worker thread, so that Redis
 # never holds up the event loop.
-ahit = sync_to_async(hit, thread_sensitive=False)
+ahit_all = sync_to_async(hit_all, thread_sensitive=False)
 
 
 def client_address(request) -> str:

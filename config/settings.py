@@ -277,6 +277,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
+    # A signed-in user's writes count against RATE_LIMITS["writes"] (and a
+    # view's throttle_scope); the password endpoints set their own throttle.
+    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.UserWriteThrottle"],
     # How many proxies in front of the app append to X-Forwarded-For (0: the
     # address the app sees is the client's), for the rate limits by address.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -347,6 +350,10 @@ RATE_LIMITS = {
     # address cannot lock an account (config.ratelimit.LoginAttempt).
     "login_address": rate_limit("LOGIN_ADDRESS", "10/hour", 10),
     "login_account": rate_limit("LOGIN_ACCOUNT", "30/hour", 30),
+    # Every write a user makes over REST (POST, PUT, PATCH, DELETE) and every
+    # event their sockets send, whatever scope below also counts it: a cap on
+    # floods of what has no limit of its own (heartbeats, reorders, ...).
+    "writes": rate_limit("WRITE", "300/minute", 100),
     # Room and private messages a user sends, over REST and sockets together.
     "messages": rate_limit("MESSAGE", "60/minute", 20),
     # Typing indicators a user sends (typing.start and typing.stop).

@@ -179,10 +179,11 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
     refusal; anything else is a bug and closes the socket. Methods do their
     database work through ``run()``, in a transaction.
 
-    An event whose type is in ``rate_limits`` first counts against the
-    user's bucket in that scope (config.ratelimit), shared with every door
-    to the same action; over it, the method does not run and the reply is
-    a 429 ``throttled`` error with ``retry_after`` (seconds).
+    Every event first counts against the user's ``writes`` bucket
+    (config.ratelimit) and, when its type is in ``rate_limits``, the bucket
+    of that scope too, shared with every door to the same action; over
+    either, the method does not run and the reply is a 429 ``throttled``
+    error with ``retry_after`` (seconds).
     """
 
     client_events: dict[str, str] = {}
@@ -229,8 +230,8 @@ class EventConsumer(AsyncJsonWebsocketConsumer):
             ref = _ref(content.pop("ref", None))
             kind = content.pop("type", None)
             handler = getattr(self, self._handler_name(kind))
-            if kind in self.rate_limits:
-                await ratelimit.ahit(self.rate_limits[kind], self.user.pk)
+            scopes = ["writes", self.rate_limits.get(kind)]
+            await ratelimit.ahit_all([s for s in scopes if s], self.user.pk)
             reply = await handler(content)
         except Exception as exc:
             reply = error_event(exc)

@@ -18,13 +18,15 @@ class PasswordThrottle(throttling.BaseThrottle):
 
 
 class UserWriteThrottle(throttling.BaseThrottle):
-    """The signed-in user's writes to the view, in the view's
-    ``throttle_scope`` (reads are free): the same bucket as the same action
-    through another door (a socket, say) counts against."""
+    """Every API view's (``DEFAULT_THROTTLE_CLASSES``): the signed-in user's
+    writes count in the ``writes`` scope and, when the view has a
+    ``throttle_scope``, in that one too, the same bucket as the same action
+    through another door (a socket, say). Reads are free."""
 
     methods = {"POST", "PUT", "PATCH", "DELETE"}  # the schema's 429s (schema.py)
 
     def allow_request(self, request, view):
-        if request.method in self.methods:
-            ratelimit.hit(view.throttle_scope, request.user.pk)
+        if request.method in self.methods and request.user.is_authenticated:
+            scopes = ["writes", getattr(view, "throttle_scope", None)]
+            ratelimit.hit_all([scope for scope in scopes if scope], request.user.pk)
         return True

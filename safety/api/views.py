@@ -13,7 +13,6 @@ from rest_framework.response import Response
 
 from config.api.pagination import CursorPagination
 from config.api.permissions import IsOwnerOrReadOnly, ModelPermissions
-from config.api.throttling import UserWriteThrottle
 from config.api.views import LeanListMixin, OwnRowsMixin
 from safety import services
 from safety.api.filters import PresenceFilter, PrivateMessageFilter
@@ -186,7 +185,6 @@ class RoomMessageViewSet(
     queryset = ChatRoomMessage.objects.all()
     serializer_class = RoomMessageSerializer
     shape = ROOM_MESSAGE
-    throttle_classes = [UserWriteThrottle]
     throttle_scope = "messages"
     ordering = ["-created_at"]
     ordering_fields = []
@@ -232,7 +230,6 @@ class PrivateMessageViewSet(
     queryset = PrivateMessage.objects.all()
     serializer_class = PrivateMessageSerializer
     shape = PRIVATE_MESSAGE
-    throttle_classes = [UserWriteThrottle]
     throttle_scope = "messages"
     lookup_url_kwarg = "private_message_id"
     filterset_class = PrivateMessageFilter

@@ -115,3 +115,17 @@ def test_every_default_limit_parses():
 
     for scope, configured in defaults.RATE_LIMITS.items():
         assert ratelimit.parse(*configured).burst >= 1, scope
+
+
+def test_a_request_refused_by_one_of_its_scopes_takes_from_none(
+    cache_state, rate_limits
+):
+    rate_limits(writes=("1/hour", 5), messages=("1/hour", 1))
+    mine = key()
+    ratelimit.hit_all(["writes", "messages"], mine)
+    with pytest.raises(Throttled):
+        ratelimit.hit_all(["writes", "messages"], mine)
+    # The refused request gave its write back: four more writes fit.
+    for _ in range(4):
+        ratelimit.hit("writes", mine)
+    refusal("writes", mine)

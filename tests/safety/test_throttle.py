@@ -8,6 +8,7 @@ two server processes sharing the bucket: tests/config/test_two_processes.py.)"""
 import pytest
 from asgiref.sync import sync_to_async
 
+from chatbot.models import Task
 from safety import services
 from safety.models import ChatRoomMessage, PrivateMessage
 from tests.conftest import token_client
@@ -149,3 +150,31 @@ def test_a_flood_over_the_socket_stores_the_burst_and_nothing_more(rate_limits):
 
     talk(conversation)
     assert ChatRoomMessage.objects.filter(room=room).count() == 5
+
+
+def test_every_write_and_socket_event_counts_against_the_users_writes(rate_limits):
+    """What has no limit of its own (a task, a reorder, a heartbeat) is
+    capped by the ``writes`` scope, REST and sockets together; reads are
+    not counted."""
+    rate_limits(writes=("1/hour", 3))
+    user = UserFactory()
+    client = token_client(user)
+    tasks = "/api/chatbot/tasks/"
+    for n in range(2):
+        assert client.post(tasks, {"title": f"t{n}"}).status_code == 201
+    assert client.get(tasks).status_code == 200
+
+    async def conversation(sockets):
+        socket = await sockets.of(user)
+        assert (await send(socket, {"type": "heartbeat"}))["type"] == "heartbeat.ok"
+        refused = await send(socket, {"type": "heartbeat", "ref": 2})
+        assert (refused["type"], refused["code"], refused["ref"]) == (
+            "error",
+            "throttled",
+            2,
+        )
+
+    talk(conversation)
+    assert_throttled(client.post(tasks, {"title": "flood"}))
+    titles = Task.objects.filter(user=user).values_list("title", flat=True)
+    assert sorted(titles) == ["t0", "t1"]
