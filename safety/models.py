@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config import privacy
 from config.fields import URL_MAX_LENGTH, BoundedTextField, Now, UpdatedAtField
 
 USER = settings.AUTH_USER_MODEL
@@ -113,6 +114,17 @@ class ChatRoomMember(models.Model):
         return f"{self.user_id} in {self.room_id} ({self.role})"
 
 
+class ChatRoomMessageQuerySet(models.QuerySet):
+    def readable_by(self, user):
+        """Messages of the rooms ``user`` is a current, unbanned member of,
+        without those of users hidden from them (a block, either way): the
+        room history they read."""
+        rooms = ChatRoomMember.objects.filter(user=user, is_banned=False)
+        return self.filter(room__in=rooms.values("room")).exclude(
+            privacy.hidden("user", user)
+        )
+
+
 class ChatRoomMessage(models.Model):
     """A message in a room; ``media_url`` is an image or audio file."""
 
@@ -125,6 +137,8 @@ class ChatRoomMessage(models.Model):
     message = BoundedTextField(max_length=MESSAGE_MAX_LENGTH)
     media_url = BoundedTextField(max_length=URL_MAX_LENGTH, null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    objects = ChatRoomMessageQuerySet.as_manager()
 
     class Meta:
         db_table = "chat_room_messages"
@@ -318,9 +332,23 @@ class Report(models.Model):
         return f"{self.report_type} report #{self.pk}"
 
 
+class BlockQuerySet(models.QuerySet):
+    def hidden_from(self, user) -> tuple:
+        """The block rule, which ``SafetyConfig`` gives the platform as the
+        users hidden from ``user`` (config.privacy): the ids of the users
+        ``user`` blocked, and of those who blocked ``user``, as two queries
+        (subqueries of the reader's statement)."""
+        ids = self.order_by()
+        return (
+            ids.filter(blocker=user).values_list("blocked", flat=True),
+            ids.filter(blocked=user).values_list("blocker", flat=True),
+        )
+
+
 class Block(models.Model):
-    """``blocker`` blocked ``blocked``: the two no longer message or see each
-    other (either way round)."""
+    """``blocker`` blocked ``blocked``: each of the two is hidden from the
+    other, wherever the product shows a person or what they wrote
+    (docs/design.md#blocks), and they cannot message each other."""
 
     pk = models.CompositePrimaryKey("blocker_id", "blocked_id")
     blocker = models.ForeignKey(
@@ -333,6 +361,8 @@ class Block(models.Model):
         db_index=False,
     )
     created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    objects = BlockQuerySet.as_manager()
 
     class Meta:
         db_table = "blocks"

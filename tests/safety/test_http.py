@@ -4,6 +4,7 @@ media, private messages refused between a blocked pair, blocks hiding users,
 presence with a TTL, reports reviewed by staff, an append-only moderation log
 and mutes, locations stored as keyed hashes."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -188,13 +189,16 @@ def test_private_messages_are_seen_by_their_two_users_only(
 
 def test_a_blocked_pair_cannot_message_either_way(api_client, user, other_user):
     ok(api_client.post(f"{API}blocks/", {"blocked_id": str(other_user.pk)}), 201)
-    body = {"recipient_id": str(other_user.pk), "message": "hi"}
-    assert_error(
-        api_client.post(f"{API}private-messages/", body), 403, "permission_denied"
+    # Either way the answer is that of a user who does not exist.
+    nobody = {"recipient_id": str(uuid.uuid4()), "message": "hi"}
+    missing = assert_error(
+        api_client.post(f"{API}private-messages/", nobody), 404, "not_found"
     )
+    body = {"recipient_id": str(other_user.pk), "message": "hi"}
+    assert api_client.post(f"{API}private-messages/", body).json() == missing
     back = {"recipient_id": str(user.pk), "message": "hi"}
     theirs = token_client(other_user)
-    assert_error(theirs.post(f"{API}private-messages/", back), 403, "permission_denied")
+    assert theirs.post(f"{API}private-messages/", back).json() == missing
     assert not PrivateMessage.objects.exists()
     ok(api_client.delete(f"{API}blocks/{other_user.pk}/"), 204)
     ok(theirs.post(f"{API}private-messages/", back), 201)
@@ -265,6 +269,17 @@ def test_anyone_reports_and_staff_review(api_client, user, staff_client, staff_u
     ok(staff_client.post(url, {"status": "resolved"}))
     assert fields(staff_client.post(url, {"status": "reviewing"})) == ["status"]
     assert Report.objects.get().status == "resolved"
+
+
+def test_a_block_shields_nobody_from_a_rooms_moderation(api_client, user):
+    room = RoomFactory()
+    services.room_join(room=room, user=user)
+    services.block(blocker=user, blocked=room.owner)
+    owner = token_client(room.owner)
+    member = f"{API}chat-rooms/{room.pk}/members/{user.pk}/"
+    assert_error(owner.get(member), 404, "not_found")  # hidden from the owner
+    assert ok(owner.post(f"{member}ban/"))["is_banned"] is True
+    assert ChatRoomMember.objects.get(room=room, user=user).is_banned
 
 
 def test_the_moderation_log_is_append_only_and_needs_a_reason(
