@@ -25,7 +25,7 @@ from safety.api.serializers import (
     RoomMessageSerializer,
     RoomRefSerializer,
 )
-from safety.models import Status
+from safety.models import Presence, Status
 
 # Events that concern a user (the one named by ``user_id`` or the message's
 # author): not delivered to those they blocked or who blocked them.
@@ -200,6 +200,7 @@ class SafetyConsumer(EventConsumer):
 
     def _presence(self, content) -> dict:
         data = validated(HeartbeatSerializer, content)
-        presence = services.presence_heartbeat(user=self.user, **data)
+        services.presence_heartbeat(user=self.user, **data)
         self.status = data["status"]
+        presence = Presence.objects.seen_by(self.user).get(user=self.user)
         return dict(PresenceSerializer(presence).data)

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from config import privacy
@@ -200,6 +200,20 @@ class Status(models.TextChoices):
     OFFLINE = "offline", "Offline"
 
 
+class PresenceQuerySet(models.QuerySet):
+    def seen_by(self, reader):
+        """The presence of active users as ``reader`` sees it: without users
+        hidden from them (a block, either way), each row with
+        ``shown_room_id``, its room when ``reader`` may see that room (public,
+        or theirs) and None otherwise. One statement."""
+        visible = ChatRoom.objects.visible_to(reader).values("pk")
+        return (
+            self.filter(user__is_active=True)
+            .exclude(privacy.hidden("user", reader))
+            .annotate(shown_room_id=Case(When(room__in=visible, then=F("room_id"))))
+        )
+
+
 class Presence(models.Model):
     """A user's last heartbeat: status, activity and room. Older than
     ``SAFETY_PRESENCE_TTL`` seconds it reads as offline."""
@@ -219,6 +233,8 @@ class Presence(models.Model):
     )
     last_seen_at = models.DateTimeField(db_default=Now())
     updated_at = UpdatedAtField()
+
+    objects = PresenceQuerySet.as_manager()
 
     class Meta:
         db_table = "presence"

@@ -150,8 +150,15 @@ PRIVATE_MESSAGE = Shape.of(PrivateMessageSerializer)
 
 
 class PresenceSerializer(ModelSerializer):
+    """Needs ``Presence.objects.seen_by(reader)``."""
+
     user_id = serializers.UUIDField(read_only=True)
-    room_id = serializers.IntegerField(read_only=True, allow_null=True)
+    room_id = serializers.IntegerField(
+        source="shown_room_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The room the user is in, when you may see that room.",
+    )
     status = serializers.ChoiceField(
         choices=Status.choices,
         source="shown_status",

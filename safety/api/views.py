@@ -257,7 +257,8 @@ class PresenceViewSet(
 ):
     """Who is here: each user's last heartbeat, ``offline`` once older than
     ``SAFETY_PRESENCE_TTL`` (``?room_id=``: those in a room), without users
-    you blocked or who blocked you. ``heartbeat`` records yours."""
+    you blocked or who blocked you; ``room_id`` only when you may see that
+    room. ``heartbeat`` records yours."""
 
     queryset = Presence.objects.all()
     serializer_class = PresenceSerializer
@@ -267,16 +268,15 @@ class PresenceViewSet(
     ordering_fields = []
 
     def get_queryset(self):
-        return Presence.objects.exclude(
-            privacy.hidden("user", self.request.user)
-        ).filter(user__is_active=True)
+        return Presence.objects.seen_by(self.request.user)
 
     @extend_schema(request=HeartbeatSerializer, responses=PresenceSerializer)
     @action(detail=False, methods=["post"])
     def heartbeat(self, request):
         data = HeartbeatSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        presence = services.presence_heartbeat(user=request.user, **data.validated_data)
+        services.presence_heartbeat(user=request.user, **data.validated_data)
+        presence = Presence.objects.seen_by(request.user).get(user=request.user)
         return Response(PresenceSerializer(presence).data)
 
 

@@ -23,7 +23,13 @@ from safety.models import (
     Report,
 )
 from tests.conftest import token_client
-from tests.helpers import assert_error, ok, results, schema_operations
+from tests.helpers import (
+    assert_error,
+    assert_list_queries_constant,
+    ok,
+    results,
+    schema_operations,
+)
 from tests.profiles.factories import UserFactory
 from tests.safety.factories import RoomFactory
 
@@ -492,6 +498,36 @@ def test_a_heartbeat_names_only_a_room_you_are_in(api_client, user):
     assert [(row["user_id"], row["room_id"]) for row in rows] == [
         (str(user.pk), room.pk)
     ]
+
+
+def test_presence_shows_a_room_only_to_those_who_may_see_it(api_client, user):
+    private, public = RoomFactory(is_public=False), RoomFactory()
+    inside, elsewhere = private.owner, UserFactory()
+    services.presence_heartbeat(user=inside, status="online", room_id=private.pk)
+    services.room_join(room=public, user=elsewhere)
+    services.presence_heartbeat(user=elsewhere, status="online", room_id=public.pk)
+    rooms = {}
+    for who, client in (("outsider", api_client), ("member", token_client(inside))):
+        listed = results(client.get(f"{API}presence/"))
+        rooms[who] = {row["user_id"]: row["room_id"] for row in listed}
+        one = ok(client.get(f"{API}presence/{inside.pk}/"))
+        assert one["room_id"] == rooms[who][str(inside.pk)]
+    # A private room is shown to its members only; a public one to everyone.
+    assert rooms["outsider"] == {str(inside.pk): None, str(elsewhere.pk): public.pk}
+    assert rooms["member"] == {str(inside.pk): private.pk, str(elsewhere.pk): public.pk}
+    # Nor does filtering by it tell an outsider who is there.
+    assert results(api_client.get(f"{API}presence/?room_id={private.pk}")) == []
+
+
+def test_the_presence_list_costs_the_same_whatever_rooms_it_shows(api_client):
+    def add_rows(n):
+        for index in range(n):
+            room = RoomFactory(is_public=index % 2 == 0)
+            services.presence_heartbeat(
+                user=room.owner, status="online", room_id=room.pk
+            )
+
+    assert_list_queries_constant(api_client, f"{API}presence/", add_rows, budget=1)
 
 
 def test_a_message_report_names_the_room_and_author(api_client, user):
