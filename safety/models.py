@@ -118,7 +118,7 @@ class ChatRoomMessageQuerySet(models.QuerySet):
     def readable_by(self, user):
         """Messages of the rooms ``user`` is a current, unbanned member of,
         without those of users hidden from them (a block, either way): the
-        room history they read."""
+        room history they read, and the messages they may report."""
         rooms = ChatRoomMember.objects.filter(user=user, is_banned=False)
         return self.filter(room__in=rooms.values("room")).exclude(
             privacy.hidden("user", user)

@@ -369,7 +369,11 @@ def presence_cleanup() -> int:
 
 
 def report_create(*, reporter, **fields) -> Report:
-    """A report of a user, a room and/or a message (at least one)."""
+    """A report of a user, a room and/or a message (at least one). A
+    message's room and author are recorded with it, so the report still
+    names them when the message is gone; the API lets a reporter name only
+    a message they can read (``ReportSerializer``), whose room and author
+    they see already."""
     targets = ("reported_user", "reported_room", "reported_message")
     if not any(fields.get(name) is not None for name in targets):
         raise ValidationError(

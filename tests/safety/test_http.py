@@ -277,6 +277,45 @@ def test_anyone_reports_and_staff_review(api_client, user, staff_client, staff_u
     assert Report.objects.get().status == "resolved"
 
 
+def test_a_report_names_only_what_the_reporter_can_see(api_client, user, other_user):
+    """A private room of others, a message in it, one of a room the reporter
+    is not in, one by a user hidden from them (a block), an inactive user:
+    each is refused exactly as an id that does not exist, and nothing is
+    stored."""
+    private = RoomFactory(is_public=False)
+    secret = services.room_message_post(room=private, user=private.owner, message="s")
+    public = RoomFactory()
+    unread = services.room_message_post(room=public, user=public.owner, message="u")
+    shared = RoomFactory()
+    for member in (user, other_user):
+        services.room_join(room=shared, user=member)
+    theirs = services.room_message_post(room=shared, user=other_user, message="t")
+    services.block(blocker=other_user, blocked=user)
+    cases = [
+        ("reported_room_id", private.pk, 2**62),
+        ("reported_message_id", secret.pk, 2**62),
+        ("reported_message_id", unread.pk, 2**62),
+        ("reported_message_id", theirs.pk, 2**62),
+        ("reported_user_id", str(UserFactory(is_active=False).pk), str(uuid.uuid4())),
+    ]
+    for field, unseen, nothing in cases:
+        answers = [
+            api_client.post(f"{API}reports/", {field: value, "report_type": "spam"})
+            for value in (unseen, nothing)
+        ]
+        assert fields(answers[1]) == [field]
+        unseen_body, missing_body = (
+            answer.content.decode().replace(str(value), "<id>")
+            for answer, value in zip(answers, (unseen, nothing), strict=True)
+        )
+        assert (answers[0].status_code, unseen_body) == (400, missing_body), field
+    assert not Report.objects.exists()
+    # A user who blocked the reporter stays reportable: the harassed must be
+    # able to report a harasser who then blocked them.
+    body = {"reported_user_id": str(other_user.pk), "report_type": "harassment"}
+    ok(api_client.post(f"{API}reports/", body), 201)
+
+
 def test_a_block_shields_nobody_from_a_rooms_moderation(api_client, user):
     room = RoomFactory()
     services.room_join(room=room, user=user)
@@ -532,6 +571,7 @@ def test_the_presence_list_costs_the_same_whatever_rooms_it_shows(api_client):
 
 def test_a_message_report_names_the_room_and_author(api_client, user):
     room = RoomFactory()
+    services.room_join(room=room, user=user)
     message = services.room_message_post(room=room, user=room.owner, message="spam")
     body = ok(
         api_client.post(
