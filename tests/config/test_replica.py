@@ -77,6 +77,22 @@ def test_the_window_after_a_write_ends(user, settings):
     assert on_the_replica.captured_queries
 
 
+def test_with_redis_down_every_read_goes_to_the_primary(user, redis_down):
+    """No client's writes can be remembered, so none may read a replica that
+    may lag behind them: the service answers as it does without a replica."""
+    writer = token_client(user)
+    writer.raise_request_exception = False  # a 500 is an answer, as a server's
+    created = ok(writer.post(TASKS, {"title": "buy milk"}), 201)
+    reader = APIClient(raise_request_exception=False)
+    reader.force_authenticate(user)
+    with CaptureQueriesContext(connections["replica"]) as on_the_replica:
+        for client in (writer, reader):
+            response = client.get(TASKS)
+            assert response.status_code == 200, response.content
+            assert [t["id"] for t in results(response)] == [created["id"]]
+    assert not on_the_replica.captured_queries
+
+
 def test_migrations_and_writes_never_go_to_the_replica():
     router = replica.ReplicaRouter()
     assert router.allow_migrate("replica", "chatbot") is False
