@@ -109,10 +109,16 @@ def test_a_replica_that_stops_answering_costs_no_5xx(user, settings, monkeypatch
     with CaptureQueriesContext(connections["replica"]) as on_the_replica:
         assert [t["id"] for t in results(client.get(TASKS))] == [str(task.pk)]
     assert on_the_replica.captured_queries
-    # The replica goes away mid-run: its address now refuses connections.
+    # The replica goes away mid-run: its address now refuses connections (a
+    # pool is made anew for it, waiting a second for a connection).
     replica_connection = connections["replica"]
     replica_connection.close()
+    close_pool(replica_connection)
     monkeypatch.setitem(replica_connection.settings_dict, "PORT", closed_port())
+    if pool := replica_connection.settings_dict["OPTIONS"].get("pool"):
+        monkeypatch.setitem(
+            replica_connection.settings_dict["OPTIONS"], "pool", {**pool, "timeout": 1}
+        )
     monkeypatch.setattr(replica, "_down_until", 0.0)
     for _ in range(3):
         response = client.get(TASKS)
@@ -120,3 +126,11 @@ def test_a_replica_that_stops_answering_costs_no_5xx(user, settings, monkeypatch
         assert [t["id"] for t in results(response)] == [str(task.pk)]
     assert replica._down_until > time.monotonic()  # left alone for a while
     replica_connection.close()
+    close_pool(replica_connection)  # the next test's pool has the real address
+
+
+def close_pool(connection) -> None:
+    """Close ``connection``'s pool (DB_POOL, the default): the connections it
+    holds would go on answering whatever its settings now say."""
+    if connection.pool:
+        connection.close_pool()
