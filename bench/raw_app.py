@@ -64,12 +64,23 @@ MEMBER = (
     "updated_at",
     "last_active_at",
 )
+# The users hidden from the reader (parameters: the reader, twice): those
+# they blocked and those who blocked them, as the project's rule
+# (config.privacy, safety's Block.objects.hidden_from) selects them. Every
+# read that shows people leaves them out, as the project's do.
+HIDDEN = (
+    "SELECT blocked_id FROM blocks WHERE blocker_id = %s"
+    " UNION ALL SELECT blocker_id FROM blocks WHERE blocked_id = %s"
+)
 # The SQL of each read, also replayed alone by pgbench (bench/run.py).
 SQL = {
-    "reacted_posts": REACTED_POSTS_SQL.format(after="", direction="DESC"),
+    "reacted_posts": REACTED_POSTS_SQL.format(
+        hidden=HIDDEN, after="", direction="DESC"
+    ),
     "posts": (
         "SELECT p.id, p.author_id, u.username, p.body, p.created_at FROM posts p"
         " JOIN users u ON u.id = p.author_id WHERE p.author_id = %s"
+        f" AND p.author_id NOT IN ({HIDDEN})"
         " ORDER BY p.created_at DESC, p.id DESC LIMIT %s"
     ),
     "users": (
@@ -81,21 +92,26 @@ SQL = {
         " JOIN badge_definitions d ON d.badge = g.badge"
         " WHERE g.user_id = u.id AND d.is_tag_badge)"
         " FROM users u LEFT JOIN user_profiles p ON p.user_id = u.id"
-        " WHERE u.is_active ORDER BY u.username, u.id LIMIT %s"
+        f" WHERE u.is_active AND u.id NOT IN ({HIDDEN})"
+        " ORDER BY u.username, u.id LIMIT %s"
     ),
     "highlights": (
         "SELECT h.position, p.id, p.author_id, a.username, p.body, p.created_at,"
         " h.created_at FROM user_highlights h"
         " JOIN users u ON u.id = h.user_id AND u.is_active"
         " JOIN posts p ON p.id = h.post_id JOIN users a ON a.id = p.author_id"
-        " WHERE h.user_id = %s ORDER BY h.position"
+        f" WHERE h.user_id = %s AND h.user_id NOT IN ({HIDDEN})"
+        f" AND p.author_id NOT IN ({HIDDEN}) ORDER BY h.position"
     ),
-    "stats": "SELECT 1 FROM users WHERE id = %s AND is_active",
+    "stats": (
+        f"SELECT 1 FROM users WHERE id = %s AND is_active AND id NOT IN ({HIDDEN})"
+    ),
     "room_messages": (
         "SELECT m.id, m.room_id, m.user_id, m.message, m.media_url, m.created_at"
         " FROM chat_room_messages m WHERE m.room_id = %s AND EXISTS (SELECT 1"
         " FROM chat_room_members r WHERE r.room_id = m.room_id AND r.user_id = %s"
-        " AND NOT r.is_banned) ORDER BY m.created_at DESC, m.id DESC LIMIT %s"
+        f" AND NOT r.is_banned) AND m.user_id NOT IN ({HIDDEN})"
+        " ORDER BY m.created_at DESC, m.id DESC LIMIT %s"
     ),
     "private_messages": (
         "SELECT id, sender_id, recipient_id, message, media_url, created_at"
@@ -116,13 +132,14 @@ SQL = {
         "SELECT id, user_id, title, content, visibility, tags_cached, created_at,"
         " updated_at FROM stories WHERE visibility = 'public'"
         " AND tags_cached @> ARRAY[%s]::varchar[]"
-        " ORDER BY created_at DESC, id DESC LIMIT %s"
+        f" AND user_id NOT IN ({HIDDEN}) ORDER BY created_at DESC, id DESC LIMIT %s"
     ),
     "matches": (
         "SELECT m.id, m.user_id, m.target_user_id, u.username, m.score,"
         " m.created_at FROM match_results m JOIN users u ON u.id = m.target_user_id"
         " WHERE m.user_id = %s AND m.created_at = (SELECT max(created_at)"
-        " FROM match_results WHERE user_id = %s) ORDER BY m.score DESC, m.id DESC"
+        " FROM match_results WHERE user_id = %s)"
+        f" AND m.target_user_id NOT IN ({HIDDEN}) ORDER BY m.score DESC, m.id DESC"
     ),
     "members": (
         f"SELECT id, {', '.join(MEMBER)} FROM community_members"
@@ -213,7 +230,8 @@ def post(row) -> dict:
 
 
 def reacted_posts(environ, query, me, user_id):
-    found = rows(SQL["reacted_posts"], [user_id, user_id, 8192, PAGE + 1])
+    params = [user_id, user_id, me, me, 8192, me, me, PAGE + 1]
+    found = rows(SQL["reacted_posts"], params)
     results = [
         {**post((p, a, u, b, c)), "reacted_at": r} for p, b, c, a, u, r, _ in found
     ]
@@ -223,7 +241,7 @@ def reacted_posts(environ, query, me, user_id):
 
 def posts(environ, query, me):
     author = query["author_id"][0]
-    found = rows(SQL["posts"], [author, PAGE + 1])
+    found = rows(SQL["posts"], [author, me, me, PAGE + 1])
     last = (found[PAGE - 1][4], found[PAGE - 1][0]) if len(found) > PAGE else None
     results = [post(row) for row in found[:PAGE]]
     return page(environ, results, last, ["-created_at", "-id"], query)
@@ -242,7 +260,7 @@ PROFILE = (
 
 
 def users(environ, query, me):
-    found = rows(SQL["users"], [PAGE + 1])
+    found = rows(SQL["users"], [me, me, PAGE + 1])
     results = [
         {
             "id": row[0],
@@ -260,7 +278,7 @@ def users(environ, query, me):
 
 
 def highlights(environ, query, me, user_id):
-    found = rows(SQL["highlights"], [user_id])
+    found = rows(SQL["highlights"], [user_id, me, me, me, me])
     return [
         {"position": row[0], "post": post(row[1:6]), "created_at": row[6]}
         for row in found
@@ -268,7 +286,7 @@ def highlights(environ, query, me, user_id):
 
 
 def stats(environ, query, me, user_id):
-    if not rows(SQL["stats"], [user_id]):
+    if not rows(SQL["stats"], [user_id, me, me]):
         return None
     cached = cache().get(f"{os.environ['CACHE_KEY_PREFIX']}:1:profiles:stats:{user_id}")
     return None if cached is None else pickle.loads(cached)  # noqa: S301 (our own)
@@ -291,7 +309,8 @@ NEWEST = ["-created_at", "-id"]
 
 
 def room_messages(environ, query, me, room_id):
-    found = as_dicts(SQL["room_messages"], [int(room_id), me, PAGE + 1], MESSAGE)
+    params = [int(room_id), me, me, me, PAGE + 1]
+    found = as_dicts(SQL["room_messages"], params, MESSAGE)
     return keyset(environ, query, found, NEWEST, lambda r: (r["created_at"], r["id"]))
 
 
@@ -319,7 +338,7 @@ def tasks(environ, query, me):
 def stories(environ, query, me):
     names = ("id", "user_id", "title", "content", "visibility", "tags")
     names += ("created_at", "updated_at")
-    found = as_dicts(SQL["stories"], [query["tag"][0], PAGE + 1], names)
+    found = as_dicts(SQL["stories"], [query["tag"][0], me, me, PAGE + 1], names)
     return keyset(environ, query, found, NEWEST, lambda r: (r["created_at"], r["id"]))
 
 
@@ -334,7 +353,7 @@ def matches(environ, query, me):
             "created_at": created_at,
         }
         for match_id, user_id, target, username, score, created_at in rows(
-            SQL["matches"], [me, me]
+            SQL["matches"], [me, me, me, me]
         )
     ]
 

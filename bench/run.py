@@ -404,8 +404,8 @@ def explain_lightning(env: dict, ids: dict) -> list[str]:
         "from django.db import connection\n"
         "from profiles.models import Reaction\n"
         f"for user in {json.dumps([ids['typical'], ids['heavy']])}:\n"
-        "    sql, params = Reaction.objects.reacted_posts_sql(user, position=None,"
-        " reverse=False, limit=51, window=8192)\n"
+        "    sql, params = Reaction.objects.reacted_posts_sql(user, reader=user,"
+        " position=None, reverse=False, limit=51, window=8192)\n"
         "    with connection.cursor() as c:\n"
         "        c.execute('EXPLAIN (ANALYZE, BUFFERS) ' + sql, params)\n"
         "        plan = [r[0] for r in c.fetchall()]\n"
@@ -434,33 +434,38 @@ def hot_reads(ids: dict) -> dict[str, tuple]:
         "lightning tab, typical user": (
             f"/api/profiles/users/{me}/reacted-posts/",
             "reacted_posts",
-            [me, me, 8192, 51],
+            [me, me, me, me, 8192, me, me, 51],
             token,
         ),
         "lightning tab, heaviest user": (
             f"/api/profiles/users/{heavy}/reacted-posts/",
             "reacted_posts",
-            [heavy, heavy, 8192, 51],
+            [heavy, heavy, me, me, 8192, me, me, 51],
             token,
         ),
         "a user's posts": (
             f"/api/profiles/posts/?author_id={me}",
             "posts",
-            [me, 51],
+            [me, me, me, 51],
             token,
         ),
-        "users list": ("/api/profiles/users/", "users", [51], token),
+        "users list": ("/api/profiles/users/", "users", [me, me, 51], token),
         "a user's highlights": (
             f"/api/profiles/users/{me}/highlights/",
             "highlights",
-            [me],
+            [me, me, me, me, me],
             token,
         ),
-        "stats (Redis hit)": (f"/api/profiles/users/{me}/stats/", "stats", [me], token),
+        "stats (Redis hit)": (
+            f"/api/profiles/users/{me}/stats/",
+            "stats",
+            [me, me, me],
+            token,
+        ),
         "a room's messages": (
             f"/api/safety/chat-rooms/{room}/messages/",
             "room_messages",
-            [room, me, 51],
+            [room, me, me, me, 51],
             token,
         ),
         "a private conversation": (
@@ -479,10 +484,15 @@ def hot_reads(ids: dict) -> dict[str, tuple]:
         "public stories by tag": (
             "/api/wellness/stories/?tag=growth&visibility=public",
             "stories",
-            ["growth", 51],
+            ["growth", me, me, 51],
             token,
         ),
-        "top matches": ("/api/wellness/match-results/", "matches", [me, me], token),
+        "top matches": (
+            "/api/wellness/match-results/",
+            "matches",
+            [me, me, me, me],
+            token,
+        ),
         "community members by status": (
             "/api/community/community-members/?status=member",
             "members",

@@ -10,6 +10,8 @@ reads may go to the replica:
 - never for ``READ_YOUR_WRITES_SECONDS`` after the same client wrote: the
   client (its ``Authorization`` header, else its session cookie, else its
   address) is marked in the cache, which every process shares with Redis;
+  while Redis is unreachable no mark can be read or written, and every read
+  goes to the primary: Redis down degrades as it does without a replica;
 - never while the replica is down: a read that fails on the replica marks it
   down for ``REPLICA_RETRY_SECONDS`` and the request is answered again from
   the primary, so a replica that stops costs no 5xx.
@@ -27,6 +29,7 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connections
+from redis.exceptions import RedisError
 
 from config.middleware import SAFE_METHODS
 
@@ -72,6 +75,23 @@ def _client(request) -> str:
     return "wrote:" + hashlib.sha256(who.encode()).hexdigest()[:32]
 
 
+def _wrote_lately(client: str) -> bool:
+    """Whether ``client`` wrote within ``READ_YOUR_WRITES_SECONDS``; True
+    when the cache cannot say (Redis unreachable): the primary is right."""
+    try:
+        return cache.get(client) is not None
+    except RedisError:
+        logger.warning("Redis unreachable: reads go to the primary")
+        return True
+
+
+def _mark_wrote(client: str) -> None:
+    try:
+        cache.set(client, 1, settings.READ_YOUR_WRITES_SECONDS)
+    except RedisError:
+        logger.warning("Redis unreachable: this write's client is not marked")
+
+
 class ReplicaMiddleware:
     """Where a request's reads go (the module's docstring); a no-op without
     a replica."""
@@ -88,13 +108,13 @@ class ReplicaMiddleware:
             writes
             or request.path.startswith("/admin/")
             or time.monotonic() < _down_until
-            or cache.get(client) is not None
+            or _wrote_lately(client)
         )
         try:
             response = self._answer(request, primary)
         finally:
             if writes:
-                cache.set(client, 1, settings.READ_YOUR_WRITES_SECONDS)
+                _mark_wrote(client)
         return response
 
     def _answer(self, request, primary: bool):

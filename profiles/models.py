@@ -27,6 +27,7 @@ from django.db.models.aggregates import StringAgg
 from django.db.models.functions import UUID4, Cast, JSONObject, Lower
 
 from badges.models import BadgeGrant
+from config import privacy
 from config.api.lean import sql_rows
 from config.fields import URL_MAX_LENGTH, BoundedTextField, Now, UpdatedAtField
 from profiles.fields import TaglineField
@@ -195,6 +196,13 @@ class UserProfile(models.Model):
         return f"Profile of {self.user_id}"
 
 
+class PostQuerySet(models.QuerySet):
+    def shown_to(self, reader):
+        """Without the posts of users hidden from ``reader`` (a block, either
+        way: config.privacy)."""
+        return self.exclude(privacy.hidden("author", reader))
+
+
 class Post(models.Model):
     """A post a user wrote. Minimal: seed 000 assumes this table exists."""
 
@@ -206,6 +214,8 @@ class Post(models.Model):
     )
     body = BoundedTextField(max_length=5_000)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    objects = PostQuerySet.as_manager()
 
     class Meta:
         db_table = "posts"
@@ -237,19 +247,27 @@ class ReactionQuerySet(models.QuerySet):
         self,
         user_id,
         *,
+        reader,
         position: tuple | None = None,
         reverse: bool = False,
         limit: int = 50,
         window: int = REACTED_POSTS_WINDOW,
     ) -> list[dict]:
-        """The lightning tab: posts ``user_id`` (if active) reacted to within
-        their last ``window`` reactions, each once, by the user's newest
-        reaction to it, newest first (oldest first when ``reverse``), after
-        ``position`` (``(reacted_at, reaction_id)``). One query, no COUNT:
-        rows with ``id``, ``body``, ``created_at``, ``author_id``,
-        ``author__username``, ``reacted_at`` and ``reaction_id``."""
+        """The lightning tab as ``reader`` sees it: posts ``user_id`` (if
+        active, and not hidden from ``reader``) reacted to within their last
+        ``window`` reactions, each once, by the user's newest reaction to it,
+        newest first (oldest first when ``reverse``), after ``position``
+        (``(reacted_at, reaction_id)``), without the posts of users hidden
+        from ``reader``. One query, no COUNT: rows with ``id``, ``body``,
+        ``created_at``, ``author_id``, ``author__username``, ``reacted_at``
+        and ``reaction_id``."""
         sql, params = self.reacted_posts_sql(
-            user_id, position=position, reverse=reverse, limit=limit, window=window
+            user_id,
+            reader=reader,
+            position=position,
+            reverse=reverse,
+            limit=limit,
+            window=window,
         )
         created = self.model._meta.get_field("created_at")
         columns = {
@@ -264,19 +282,20 @@ class ReactionQuerySet(models.QuerySet):
         return sql_rows(sql, params, columns, using=self.db)
 
     def reacted_posts_sql(
-        self, user_id, *, position, reverse, limit, window
+        self, user_id, *, reader, position, reverse, limit, window
     ) -> tuple[str, list]:
         """``reacted_posts``' SQL and parameters (for EXPLAIN)."""
         connection = connections[self.db]
         user = User._meta.pk.get_db_prep_value(user_id, connection)
-        params = [user, user, window]
+        hidden, hidden_params = privacy.hidden_users_sql(reader, using=self.db)
+        params = [user, user, *hidden_params, window, *hidden_params]
         after = ""
         if position is not None:
             after = "AND (created_at, id) {} (%s, %s)".format(">" if reverse else "<")
             created = self.model._meta.get_field("created_at")
             params += [created.get_db_prep_value(position[0], connection), position[1]]
         sql = REACTED_POSTS_SQL.format(
-            after=after, direction="ASC" if reverse else "DESC"
+            hidden=hidden, after=after, direction="ASC" if reverse else "DESC"
         )
         return sql, [*params, limit]
 

@@ -13,8 +13,8 @@ typing indicators are relayed, never stored.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 
+from config import privacy
 from config.ws import EventConsumer, apublish, validated
 from safety import events, services
 from safety.api.serializers import (
@@ -25,7 +25,7 @@ from safety.api.serializers import (
     RoomMessageSerializer,
     RoomRefSerializer,
 )
-from safety.models import Block, Status
+from safety.models import Presence, Status
 
 # Events that concern a user (the one named by ``user_id`` or the message's
 # author): not delivered to those they blocked or who blocked them.
@@ -177,10 +177,9 @@ class SafetyConsumer(EventConsumer):
     # Run in the database's thread, in a transaction (EventConsumer.run).
 
     def _blocked(self) -> set[str]:
-        """Users blocked by this one or who blocked them (as event ids)."""
-        mine = Block.objects.filter(Q(blocker=self.user) | Q(blocked=self.user))
-        pairs = mine.values_list("blocker_id", "blocked_id")
-        return {str(other) for pair in pairs for other in pair} - {str(self.user.pk)}
+        """Users hidden from this one (blocked by them or who blocked them),
+        as event ids: the REST API's rule (config.privacy)."""
+        return {str(other) for other in privacy.hidden_users(self.user)}
 
     def _check_reader(self, room_id) -> None:
         services.reader(services.visible_room(self.user, room_id), self.user)
@@ -193,7 +192,7 @@ class SafetyConsumer(EventConsumer):
 
     def _send(self, content) -> dict:
         data = validated(PrivateMessageSerializer, content)
-        recipient = services.active_user(data.pop("recipient_id"))
+        recipient = services.active_user(data.pop("recipient_id"), self.user)
         message = services.private_message_send(
             sender=self.user, recipient=recipient, **data
         )
@@ -201,6 +200,7 @@ class SafetyConsumer(EventConsumer):
 
     def _presence(self, content) -> dict:
         data = validated(HeartbeatSerializer, content)
-        presence = services.presence_heartbeat(user=self.user, **data)
+        services.presence_heartbeat(user=self.user, **data)
         self.status = data["status"]
+        presence = Presence.objects.seen_by(self.user).get(user=self.user)
         return dict(PresenceSerializer(presence).data)

@@ -16,9 +16,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
+from config import privacy
 from config.fields import URL_MAX_LENGTH, BoundedTextField, Now, UpdatedAtField
 
 USER = settings.AUTH_USER_MODEL
@@ -113,6 +114,17 @@ class ChatRoomMember(models.Model):
         return f"{self.user_id} in {self.room_id} ({self.role})"
 
 
+class ChatRoomMessageQuerySet(models.QuerySet):
+    def readable_by(self, user):
+        """Messages of the rooms ``user`` is a current, unbanned member of,
+        without those of users hidden from them (a block, either way): the
+        room history they read, and the messages they may report."""
+        rooms = ChatRoomMember.objects.filter(user=user, is_banned=False)
+        return self.filter(room__in=rooms.values("room")).exclude(
+            privacy.hidden("user", user)
+        )
+
+
 class ChatRoomMessage(models.Model):
     """A message in a room; ``media_url`` is an image or audio file."""
 
@@ -125,6 +137,8 @@ class ChatRoomMessage(models.Model):
     message = BoundedTextField(max_length=MESSAGE_MAX_LENGTH)
     media_url = BoundedTextField(max_length=URL_MAX_LENGTH, null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    objects = ChatRoomMessageQuerySet.as_manager()
 
     class Meta:
         db_table = "chat_room_messages"
@@ -186,6 +200,20 @@ class Status(models.TextChoices):
     OFFLINE = "offline", "Offline"
 
 
+class PresenceQuerySet(models.QuerySet):
+    def seen_by(self, reader):
+        """The presence of active users as ``reader`` sees it: without users
+        hidden from them (a block, either way), each row with
+        ``shown_room_id``, its room when ``reader`` may see that room (public,
+        or theirs) and None otherwise. One statement."""
+        visible = ChatRoom.objects.visible_to(reader).values("pk")
+        return (
+            self.filter(user__is_active=True)
+            .exclude(privacy.hidden("user", reader))
+            .annotate(shown_room_id=Case(When(room__in=visible, then=F("room_id"))))
+        )
+
+
 class Presence(models.Model):
     """A user's last heartbeat: status, activity and room. Older than
     ``SAFETY_PRESENCE_TTL`` seconds it reads as offline."""
@@ -205,6 +233,8 @@ class Presence(models.Model):
     )
     last_seen_at = models.DateTimeField(db_default=Now())
     updated_at = UpdatedAtField()
+
+    objects = PresenceQuerySet.as_manager()
 
     class Meta:
         db_table = "presence"
@@ -318,9 +348,23 @@ class Report(models.Model):
         return f"{self.report_type} report #{self.pk}"
 
 
+class BlockQuerySet(models.QuerySet):
+    def hidden_from(self, user) -> tuple:
+        """The block rule, which ``SafetyConfig`` gives the platform as the
+        users hidden from ``user`` (config.privacy): the ids of the users
+        ``user`` blocked, and of those who blocked ``user``, as two queries
+        (subqueries of the reader's statement)."""
+        ids = self.order_by()
+        return (
+            ids.filter(blocker=user).values_list("blocked", flat=True),
+            ids.filter(blocked=user).values_list("blocker", flat=True),
+        )
+
+
 class Block(models.Model):
-    """``blocker`` blocked ``blocked``: the two no longer message or see each
-    other (either way round)."""
+    """``blocker`` blocked ``blocked``: each of the two is hidden from the
+    other, wherever the product shows a person or what they wrote
+    (docs/design.md#blocks), and they cannot message each other."""
 
     pk = models.CompositePrimaryKey("blocker_id", "blocked_id")
     blocker = models.ForeignKey(
@@ -333,6 +377,8 @@ class Block(models.Model):
         db_index=False,
     )
     created_at = models.DateTimeField(db_default=Now(), editable=False)
+
+    objects = BlockQuerySet.as_manager()
 
     class Meta:
         db_table = "blocks"

@@ -2,8 +2,10 @@
 the WebSocket consumers of the real-time issue) call these.
 
 Refusals are ``ValidationError`` (a 400 naming the field) when the input is
-wrong, and ``PermissionDenied`` (a 403 saying why) when the caller may not:
-a banned or muted user posting, a blocked pair messaging.
+wrong, ``PermissionDenied`` (a 403 saying why) when the caller may not (a
+banned or muted user posting), and ``Http404`` for what the caller may not
+see: a private room of others, a user hidden from them by a block, either way
+(docs/design.md#blocks), answer as if they did not exist.
 """
 
 import hashlib
@@ -18,9 +20,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from config import privacy
 from safety import events
 from safety.models import (
     ActionType,
@@ -72,18 +76,16 @@ def media_url_clean(url: str | None) -> str | None:
 # --- blocks and mutes ---------------------------------------------------------------
 
 
-def blocked_either_way(a, b) -> bool:
-    return Block.objects.filter(
-        Q(blocker=a, blocked=b) | Q(blocker=b, blocked=a)
-    ).exists()
+NO_SUCH_USER = "No such user."
 
 
-def blocked_with(user, field: str = "user") -> Q:
-    """Rows whose ``field`` (a user key) is someone ``user`` blocked or was
-    blocked by: for ``.exclude()``, as subqueries of the same statement."""
-    return Q(
-        **{f"{field}__in": Block.objects.filter(blocker=user).values("blocked")}
-    ) | Q(**{f"{field}__in": Block.objects.filter(blocked=user).values("blocker")})
+def not_hidden(reader, user) -> None:
+    """Refuse ``reader`` acting on ``user`` when ``user`` is hidden from them
+    (a block, either way), as if ``user`` did not exist: no answer may say
+    why. One query."""
+    users = get_user_model().objects.filter(pk=user.pk)
+    if users.filter(privacy.hidden("pk", reader)).exists():
+        raise Http404(NO_SUCH_USER)
 
 
 def block(*, blocker, blocked) -> Block:
@@ -148,9 +150,15 @@ def visible_room(user, room_id) -> ChatRoom:
     return get_object_or_404(ChatRoom.objects.visible_to(user), pk=room_id)
 
 
-def active_user(user_id):
-    """The active user ``user_id`` (whom one can message or invite), or a 404."""
-    return get_object_or_404(get_user_model(), pk=user_id, is_active=True)
+def active_user(user_id, reader):
+    """The active user ``user_id`` whom ``reader`` may see (to message or
+    invite), or a 404: one hidden from them answers as one that does not
+    exist."""
+    users = get_user_model().objects.filter(is_active=True)
+    found = users.exclude(privacy.hidden("pk", reader)).filter(pk=user_id).first()
+    if found is None:
+        raise Http404(NO_SUCH_USER)
+    return found
 
 
 def membership(room, user) -> ChatRoomMember | None:
@@ -199,8 +207,7 @@ def _acting(room, actor) -> ChatRoomMember:
 def room_invite(*, room: ChatRoom, by, user) -> ChatRoomMember:
     """The owner or a moderator adds ``user`` (to a private room too)."""
     _acting(room, by)
-    if blocked_either_way(by, user):
-        raise PermissionDenied("You and this user have blocked each other.")
+    not_hidden(by, user)
     return _add_member(room, user)
 
 
@@ -292,14 +299,12 @@ def room_message_post(*, room, user, message: str, media_url: str | None = None)
 
 
 def private_message_send(*, sender, recipient, message: str, media_url=None):
-    """A message from ``sender`` to ``recipient``: refused (403, nothing
-    stored) when either blocked the other or the sender is muted."""
+    """A message from ``sender`` to ``recipient``: refused, nothing stored,
+    when the sender is muted (403) or either blocked the other (404, as for
+    a user who does not exist)."""
     if sender.pk == recipient.pk:
         raise ValidationError({"recipient_id": "You cannot message yourself."})
-    if blocked_either_way(sender, recipient):
-        raise PermissionDenied(
-            "You cannot message this user: one of you blocked the other."
-        )
+    not_hidden(sender, recipient)
     not_muted(sender)
     sent = PrivateMessage.objects.create(
         sender=sender,
@@ -364,7 +369,11 @@ def presence_cleanup() -> int:
 
 
 def report_create(*, reporter, **fields) -> Report:
-    """A report of a user, a room and/or a message (at least one)."""
+    """A report of a user, a room and/or a message (at least one). A
+    message's room and author are recorded with it, so the report still
+    names them when the message is gone; the API lets a reporter name only
+    a message they can read (``ReportSerializer``), whose room and author
+    they see already."""
     targets = ("reported_user", "reported_room", "reported_message")
     if not any(fields.get(name) is not None for name in targets):
         raise ValidationError(
@@ -465,8 +474,9 @@ def location_set(*, user, city: str, neighborhood=None, latitude=None, longitude
 
 
 def nearby(user):
-    """Users in ``user``'s city, without those blocked either way, each with
-    ``same_neighborhood``: one statement (the caller's row is a subquery)."""
+    """Users in ``user``'s city, without those hidden from them (a block,
+    either way), each with ``same_neighborhood``: one statement (the
+    caller's row is a subquery)."""
     mine = Location.objects.filter(user=user)
     here = Subquery(mine.values("neighborhood_hash")[:1])
     return (
@@ -474,7 +484,7 @@ def nearby(user):
             city_hash=Subquery(mine.values("city_hash")[:1]), user__is_active=True
         )
         .exclude(user=user)
-        .exclude(blocked_with(user))
+        .exclude(privacy.hidden("user", user))
         .annotate(
             same_neighborhood=Coalesce(
                 ExpressionWrapper(

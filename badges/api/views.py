@@ -11,6 +11,7 @@ from badges.api.serializers import (
     BadgeGrantSerializer,
 )
 from badges.models import BadgeDefinition, BadgeGrant
+from config import privacy
 from config.api.pagination import PageNumberPagination
 from config.api.permissions import ReadOnlyOrModelPermissions
 
@@ -40,7 +41,8 @@ class BadgeGrantViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Who holds which badge. Granting and revoking need the model permissions."""
+    """Who holds which badge (without users you blocked or who blocked you).
+    Granting and revoking need the model permissions."""
 
     queryset = BadgeGrant.objects.select_related("definition")
     serializer_class = BadgeGrantSerializer
@@ -60,9 +62,10 @@ class BadgeGrantViewSet(
         return Response(self.get_serializer(grant).data, status=status.HTTP_201_CREATED)
 
     def get_queryset(self):
+        grants = super().get_queryset()
         if self.action == "destroy":  # the service needs the user
-            return super().get_queryset().select_related("user")
-        return super().get_queryset()
+            return grants.select_related("user")
+        return grants.exclude(privacy.hidden("user", self.request.user))
 
     def perform_destroy(self, instance):
         services.badge_revoke(user=instance.user, definition=instance.definition)

@@ -9,20 +9,39 @@ Here both are cached (in Redis when ``REDIS_URL`` is set) for
 needs, and the permissions as ``user.get_all_permissions()`` gives them (not
 for superusers, who have every permission anyway).
 
-The entry goes at once when the token is deleted (revoked), its user is saved
-(deactivated, made staff, ...), or a permission reaches or leaves the user (a
-permission or group given or taken, a group's permissions changed, a group or
-permission deleted): the receivers below, connected in ``config.apps``. Each
-forgets now and again when the transaction commits, so a request that read the
-old rows in between does not leave them cached. A change made around Django's
-signals (``QuerySet.update()``, raw SQL) is seen within
-``TOKEN_CACHE_SECONDS``. While Redis is unreachable, authentication reads the
-database as DRF does.
+**Revocation wins every race.** Beside each entry the cache holds the token's
+*stamp*. An entry is filled with the stamp read *before* the database was, and
+is good only while the stamp is still the same. Deleting the token, saving its
+user (deactivated, made staff, ...), or a permission reaching or leaving the
+user (a permission or group given or taken, a group's permissions changed, a
+group or permission deleted) changes the stamp, through the receivers below
+(connected in ``config.apps``): at once to ``PENDING``, under which nothing is
+read from the cache or written to it, and when the transaction commits to a
+new random value. So:
+
+- a request that read the old rows before the commit, however late it writes
+  its entry, writes it under a stamp that is no longer current: nobody uses it;
+- between the change and its commit every request reads the database, which
+  answers as the transaction stands (the old rows until it commits).
+
+A stamp lives ``2 * TOKEN_CACHE_SECONDS``, and an entry is not written by a
+request that took ``TOKEN_CACHE_SECONDS`` or more to read the database: an
+entry never outlives the stamp that makes it stale (Redis must not evict keys
+with an expiry before they expire: ``maxmemory-policy noeviction``, its
+default). Two revocations of one user committing within microseconds of each
+other are the one case left: the second's commit and its new stamp are not
+one step, so a request in between may use what the first's stamp allowed.
+
+A change made around Django's signals (``QuerySet.update()``, raw SQL) is seen
+within ``TOKEN_CACHE_SECONDS``. While Redis is unreachable, authentication
+reads the database as DRF does.
 """
 
 import contextlib
 import hashlib
 import logging
+import secrets
+import time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -45,34 +64,47 @@ def _cached_fields() -> list[str]:
     return [field.attname for field in fields if field.attname in USER_FIELDS]
 
 
-def _cache_key(token_key: str) -> str:
-    # v2: the entry holds the permissions too.
-    return "auth:token:v2:" + hashlib.sha256(token_key.encode()).hexdigest()
+def _cache_keys(token_key: str) -> tuple[str, str]:
+    """The keys of a token's entry and of its stamp."""
+    # v3: the entry carries the stamp it was read under.
+    digest = hashlib.sha256(token_key.encode()).hexdigest()
+    return "auth:token:v3:" + digest, "auth:token:stamp:" + digest
+
+
+# The stamp from a change until its transaction commits: no entry is used or
+# written meanwhile.
+PENDING = "pending"
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
+        entry_key, stamp_key = _cache_keys(key)
         try:
-            cached = cache.get(_cache_key(key))
+            found = cache.get_many([entry_key, stamp_key])
         except RedisError:
             logger.warning("Redis unreachable: tokens are checked in the database")
             return super().authenticate_credentials(key)
+        stamp, cached = found.get(stamp_key), found.get(entry_key)
         fields = _cached_fields()
-        if cached is not None:
-            values, permissions = cached
+        if cached is not None and cached[0] == stamp and stamp != PENDING:
+            _, values, permissions = cached
             user = get_user_model().from_db("default", fields, values)
             if permissions is not None:
                 user._perm_cache = set(permissions)  # what ModelBackend reads
             return user, self.get_model()(key=key, user=user)
+        started = time.monotonic()
         user, token = super().authenticate_credentials(key)
+        if stamp == PENDING:
+            return user, token
         values = [getattr(user, name) for name in fields]
         permissions = None if user.is_superuser else sorted(user.get_all_permissions())
-        with contextlib.suppress(RedisError):  # went down since the get: no cache
-            cache.set(
-                _cache_key(key),
-                [values, permissions],
-                timeout=settings.TOKEN_CACHE_SECONDS,
-            )
+        if time.monotonic() - started < settings.TOKEN_CACHE_SECONDS:
+            with contextlib.suppress(RedisError):  # went down since the get
+                cache.set(
+                    entry_key,
+                    [stamp, values, permissions],
+                    timeout=settings.TOKEN_CACHE_SECONDS,
+                )
         return user, token
 
 
@@ -131,14 +163,20 @@ def _forget_users(user_ids) -> None:
 
 
 def _forget(keys) -> None:
+    """New stamps for the tokens ``keys``: ``PENDING`` now, a new random one
+    when the transaction commits (at once outside one)."""
     if not keys:
         return
+    stamp_keys = [_cache_keys(key)[1] for key in keys]
 
-    def delete() -> None:
+    def stamp(value: str) -> None:
         try:
-            cache.delete_many([_cache_key(key) for key in keys])
+            cache.set_many(
+                dict.fromkeys(stamp_keys, value),
+                timeout=2 * settings.TOKEN_CACHE_SECONDS,
+            )
         except RedisError:
             logger.warning("Redis unreachable: cached tokens expire on their own")
 
-    delete()
-    transaction.on_commit(delete)
+    stamp(PENDING)
+    transaction.on_commit(lambda: stamp(secrets.token_hex(8)))

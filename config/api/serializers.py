@@ -52,6 +52,21 @@ class BlankIsNullCharField(fields.CharField):
             super().run_validators(value)
 
 
+class VisiblePrimaryKeyField(relations.PrimaryKeyRelatedField):
+    """A key to a row the requesting user may see: it is looked up among
+    ``visible(request.user)``, so a row they may not see is refused exactly
+    as one that does not exist (the same 400, the same body). ``queryset``
+    still names the model, for the schema and the JSON type. The serializer
+    needs the request in its context (a view's ``get_serializer`` gives it)."""
+
+    def __init__(self, *, visible, **kwargs):
+        self.visible = visible
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        return self.visible(self.context["request"].user)
+
+
 # JSON types by the Python type json.loads gives them.
 JSON_TYPE_NAMES = {
     bool: "a boolean",

@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import privacy
 from config.api.lean import Shape
 from config.api.pagination import key_columns
 from config.api.parsers import JSONParser
@@ -75,17 +76,23 @@ class OwnRowsMixin:
 
 class UserScopedListViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """A list nested under ``users/<uuid:user_id>/``; 404 for an unknown or
-    inactive user.
+    inactive user, or one hidden from the reader (config.privacy: a block).
 
-    A subclass filters its rows on the user being active, so rows prove the
-    user is there; only an empty list costs a second query, to tell "nothing
-    yet" from "no such user" (``user_or_404``).
+    A subclass filters its rows on the user being active and not hidden, so
+    rows prove the user is there; only an empty list costs a second query,
+    to tell "nothing yet" from "no such user" (``user_or_404``).
     """
 
     def user_or_404(self) -> None:
-        users = get_user_model().objects.filter(pk=self.kwargs["user_id"])
-        if not users.filter(is_active=True).exists():
-            raise NotFound("No such user.")
+        user_or_404(self.kwargs["user_id"], self.request.user)
+
+
+def user_or_404(user_id, reader) -> None:
+    """A 404 unless ``user_id`` is an active user ``reader`` may see (one
+    hidden from them answers as one that does not exist). One query."""
+    users = get_user_model().objects.filter(pk=user_id, is_active=True)
+    if not users.exclude(privacy.hidden("pk", reader)).exists():
+        raise NotFound("No such user.")
 
 
 class TokenSerializer(StrictInputMixin, AuthTokenSerializer):

@@ -3,7 +3,12 @@ from rest_framework import serializers
 
 from badges.api.serializers import TagBadgeSerializer
 from config.api.lean import Convert, Optional, Shape
-from config.api.serializers import BlankIsNullCharField, ModelSerializer, Serializer
+from config.api.serializers import (
+    BlankIsNullCharField,
+    ModelSerializer,
+    Serializer,
+    VisiblePrimaryKeyField,
+)
 from profiles.models import (
     MAX_HIGHLIGHTS,
     Post,
@@ -181,8 +186,8 @@ class ReactedPostSerializer(PostSerializer):
 
 
 class ReactionSerializer(ModelSerializer):
-    post_id = serializers.PrimaryKeyRelatedField(
-        queryset=Post.objects.all(), source="post"
+    post_id = VisiblePrimaryKeyField(
+        queryset=Post.objects.all(), visible=Post.objects.shown_to, source="post"
     )
 
     class Meta:
@@ -202,10 +207,13 @@ class HighlightSerializer(ModelSerializer):
         read_only_fields = fields
 
 
+def _highlightable(reader):
+    return Post.objects.shown_to(reader).select_related("author")  # for HIGHLIGHT
+
+
 class HighlightCreateSerializer(Serializer):
-    post_id = serializers.PrimaryKeyRelatedField(
-        queryset=Post.objects.select_related("author"),  # HighlightSerializer's
-        source="post",
+    post_id = VisiblePrimaryKeyField(
+        queryset=Post.objects.all(), visible=_highlightable, source="post"
     )
 
 

@@ -5,9 +5,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from config import privacy
 from config.api.permissions import IsOwnerOrReadOnly
 from config.api.throttling import PasswordThrottle
-from config.api.views import LeanListMixin, LeanRetrieveMixin, UserScopedListViewSet
+from config.api.views import (
+    LeanListMixin,
+    LeanRetrieveMixin,
+    UserScopedListViewSet,
+    user_or_404,
+)
 from profiles import services, stats
 from profiles.api.filters import PostFilter, ReactionFilter, UserFilter
 from profiles.api.serializers import (
@@ -62,7 +68,8 @@ class RegisterView(generics.GenericAPIView):
 
 
 class UserViewSet(LeanRetrieveMixin, viewsets.ReadOnlyModelViewSet):
-    """Active users, with their public fields only."""
+    """Active users, with their public fields only; without users you
+    blocked or who blocked you (a 404, as a user who does not exist)."""
 
     queryset = User.objects.filter(is_active=True).with_tag_badges_json()
     serializer_class = PublicUserSerializer
@@ -72,13 +79,15 @@ class UserViewSet(LeanRetrieveMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["username"]
     ordering = ["username"]
 
+    def get_queryset(self):
+        return self.queryset.exclude(privacy.hidden("pk", self.request.user))
+
     @extend_schema(responses=StatsSerializer, filters=False)
     @action(detail=True, filter_backends=[], pagination_class=None)
     def stats(self, request, user_id=None):
         """Counts of the user's posts, reactions given and received, highlights
         and badges; cached for ``PROFILE_STATS_TTL`` seconds."""
-        if not User.objects.filter(pk=user_id, is_active=True).exists():
-            raise NotFound("No such user.")
+        user_or_404(user_id, request.user)
         # stats_get's dict is StatsSerializer's output already (the renderer
         # formats its dates); a test compares the two.
         return Response(stats.stats_get(user_id))
@@ -94,8 +103,11 @@ class UserHighlightViewSet(UserScopedListViewSet):
     filter_backends = []
 
     def list(self, request, user_id):
+        me = request.user
         rows = list(
             UserHighlight.objects.filter(user_id=user_id, user__is_active=True)
+            .exclude(privacy.hidden("user", me))
+            .exclude(privacy.hidden("post__author", me))
             .order_by("position")
             .values(*HIGHLIGHT.columns)
         )
@@ -106,7 +118,8 @@ class UserHighlightViewSet(UserScopedListViewSet):
 
 class ReactedPostViewSet(UserScopedListViewSet):
     """The lightning tab: posts the user reacted to, newest reaction first,
-    drawn from the user's last 8192 reactions."""
+    drawn from the user's last 8192 reactions (without posts of users you
+    blocked or who blocked you)."""
 
     queryset = Post.objects.none()
     serializer_class = ReactedPostSerializer
@@ -115,7 +128,11 @@ class ReactedPostViewSet(UserScopedListViewSet):
     def list(self, request, user_id):
         def fetch(position, reverse, limit):
             return Reaction.objects.reacted_posts(
-                user_id, position=position, reverse=reverse, limit=limit
+                user_id,
+                reader=request.user,
+                position=position,
+                reverse=reverse,
+                limit=limit,
             )
 
         rows = self.paginator.paginate_rows(
@@ -151,7 +168,9 @@ class MyHighlightViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """The signed-in user's highlights: add (at the end), remove, reorder."""
+    """The signed-in user's highlights: add (at the end), remove, reorder.
+    Your own list stays whole, posts of users you blocked (or who blocked
+    you) too: a reorder names every highlight."""
 
     serializer_class = HighlightSerializer
     lookup_field = "post_id"
@@ -166,7 +185,9 @@ class MyHighlightViewSet(
 
     @extend_schema(request=HighlightCreateSerializer, responses=HighlightSerializer)
     def create(self, request):
-        data = HighlightCreateSerializer(data=request.data)
+        data = HighlightCreateSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
         data.is_valid(raise_exception=True)
         highlight = services.highlight_add(
             user=request.user, post=data.validated_data["post"]
@@ -197,8 +218,8 @@ class MyHighlightViewSet(
 
 
 class PostViewSet(LeanListMixin, viewsets.ModelViewSet):
-    """Posts, newest first. Anyone signed in reads; only the author edits or
-    deletes."""
+    """Posts, newest first, without those of users you blocked or who
+    blocked you. Anyone signed in reads; only the author edits or deletes."""
 
     queryset = Post.objects.select_related("author")
     serializer_class = PostSerializer
@@ -209,6 +230,9 @@ class PostViewSet(LeanListMixin, viewsets.ModelViewSet):
     filterset_class = PostFilter
     ordering_fields = ["id", "created_at"]
     ordering = ["-created_at"]
+
+    def get_queryset(self):
+        return self.queryset.shown_to(self.request.user)
 
     def perform_create(self, serializer):
         serializer.instance = services.post_create(
@@ -223,7 +247,9 @@ class ReactionViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Reactions to posts. Anyone signed in reads; users add and remove their own."""
+    """Reactions to posts. Anyone signed in reads, without reactions of users
+    you blocked or who blocked you, or to their posts; users add and remove
+    their own."""
 
     queryset = Reaction.objects.all()
     serializer_class = ReactionSerializer
@@ -233,6 +259,12 @@ class ReactionViewSet(
     filterset_class = ReactionFilter
     ordering_fields = ["id"]
     ordering = ["-id"]
+
+    def get_queryset(self):
+        me = self.request.user
+        return self.queryset.exclude(privacy.hidden("user", me)).exclude(
+            privacy.hidden("post__author", me)
+        )
 
     def perform_create(self, serializer):
         serializer.instance = services.reaction_add(
@@ -244,13 +276,17 @@ class ReactionViewSet(
 
 
 class UserProfileViewSet(viewsets.ReadOnlyModelViewSet):
-    """Public profiles of active users (edit your own at ``me/``)."""
+    """Public profiles of active users, without users you blocked or who
+    blocked you (edit your own at ``me/``)."""
 
     queryset = UserProfile.objects.filter(user__is_active=True)
     serializer_class = ProfileListSerializer
     lookup_url_kwarg = "user_id"
     ordering_fields = ["user_id"]
     ordering = ["user_id"]
+
+    def get_queryset(self):
+        return self.queryset.exclude(privacy.hidden("user", self.request.user))
 
 
 class UserStatsCacheViewSet(viewsets.ReadOnlyModelViewSet):

@@ -5,7 +5,11 @@ from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from config.api.lean import Shape
-from config.api.serializers import ModelSerializer, Serializer
+from config.api.serializers import (
+    ModelSerializer,
+    Serializer,
+    VisiblePrimaryKeyField,
+)
 from config.fields import URL_MAX_LENGTH
 from safety.models import (
     REVIEW_STATUSES,
@@ -150,8 +154,15 @@ PRIVATE_MESSAGE = Shape.of(PrivateMessageSerializer)
 
 
 class PresenceSerializer(ModelSerializer):
+    """Needs ``Presence.objects.seen_by(reader)``."""
+
     user_id = serializers.UUIDField(read_only=True)
-    room_id = serializers.IntegerField(read_only=True, allow_null=True)
+    room_id = serializers.IntegerField(
+        source="shown_room_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The room the user is in, when you may see that room.",
+    )
     status = serializers.ChoiceField(
         choices=Status.choices,
         source="shown_status",
@@ -174,22 +185,31 @@ class HeartbeatSerializer(Serializer):
 
 
 class ReportSerializer(ModelSerializer):
+    """What a report may name is what its reporter can see, so that naming a
+    row they cannot see is answered exactly as naming one that does not
+    exist: a room visible to them, a message of a room they read (not one by
+    a user hidden from them). Any active user may be named, one hidden from
+    the reporter by a block too: the harassed must be able to report a
+    harasser who then blocked them (docs/design.md#blocks)."""
+
     reporter_id = serializers.UUIDField(read_only=True)
     reported_user_id = serializers.PrimaryKeyRelatedField(
         source="reported_user",
-        queryset=User.objects.all(),
+        queryset=User.objects.filter(is_active=True),
         required=False,
         allow_null=True,
     )
-    reported_room_id = serializers.PrimaryKeyRelatedField(
+    reported_room_id = VisiblePrimaryKeyField(
         source="reported_room",
         queryset=ChatRoom.objects.all(),
+        visible=ChatRoom.objects.visible_to,
         required=False,
         allow_null=True,
     )
-    reported_message_id = serializers.PrimaryKeyRelatedField(
+    reported_message_id = VisiblePrimaryKeyField(
         source="reported_message",
         queryset=ChatRoomMessage.objects.all(),
+        visible=ChatRoomMessage.objects.readable_by,
         required=False,
         allow_null=True,
     )

@@ -2,7 +2,9 @@
 private ones to their members only (404 for anyone else); a room's
 messages to its current, unbanned members. Private messages, blocks,
 presence heartbeats and locations are their user's; reports are their
-reporter's and staff's; the moderation log is staff's and append-only."""
+reporter's and staff's; the moderation log is staff's and append-only.
+Users hidden from the reader by a block, either way, are left out of
+members, messages, presence and nearby users (docs/design.md#blocks)."""
 
 from django.db.models import Q
 from drf_spectacular.utils import extend_schema
@@ -11,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from config import privacy
 from config.api.pagination import CursorPagination
 from config.api.permissions import IsOwnerOrReadOnly, ModelPermissions
 from config.api.views import LeanListMixin, OwnRowsMixin
@@ -110,7 +113,8 @@ class MemberViewSet(
     """A room's members (without users you blocked or who blocked you).
     The owner or a moderator adds one (``{"user_id"}``: how a private room is
     joined), bans or unbans one; the owner promotes to ``MOD`` or demotes to
-    ``USER`` (``PATCH {"role"}``)."""
+    ``USER`` (``PATCH {"role"}``). A block shields nobody from the room's
+    moderation: bans and roles reach every member."""
 
     queryset = ChatRoomMember.objects.all()
     serializer_class = RoomMemberSerializer
@@ -122,13 +126,12 @@ class MemberViewSet(
 
     def get_queryset(self):
         me = self.request.user
-        return (
-            ChatRoomMember.objects.filter(
-                room_id=self.kwargs["room_id"], room__in=ChatRoom.objects.visible_to(me)
-            )
-            .exclude(services.blocked_with(me))
-            .select_related("user")
-        )
+        members = ChatRoomMember.objects.filter(
+            room_id=self.kwargs["room_id"], room__in=ChatRoom.objects.visible_to(me)
+        ).select_related("user")
+        if self.action in ("list", "retrieve"):
+            return members.exclude(privacy.hidden("user", me))
+        return members
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
@@ -140,7 +143,7 @@ class MemberViewSet(
     def create(self, request, room_id):
         data = InviteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.active_user(data.validated_data["user_id"])
+        user = services.active_user(data.validated_data["user_id"], request.user)
         member = services.room_invite(room=self.room(), by=request.user, user=user)
         return Response(
             RoomMemberSerializer(member).data, status=status.HTTP_201_CREATED
@@ -179,8 +182,9 @@ class RoomMessageViewSet(
     RoomScopedMixin, LeanListMixin, mixins.ListModelMixin, viewsets.GenericViewSet
 ):
     """A room's messages, newest first (cursor pages), for its current,
-    unbanned members; they post with ``{"message", "media_url"?}``, at most
-    ``MESSAGE_RATE`` (with the private messages and the socket's sends)."""
+    unbanned members, without those of users you blocked or who blocked you
+    (as the WebSocket); members post with ``{"message", "media_url"?}``, at
+    most ``MESSAGE_RATE`` (with the private messages and the socket's sends)."""
 
     queryset = ChatRoomMessage.objects.all()
     serializer_class = RoomMessageSerializer
@@ -190,9 +194,8 @@ class RoomMessageViewSet(
     ordering_fields = []
 
     def get_queryset(self):
-        readers = ChatRoomMember.objects.filter(user=self.request.user, is_banned=False)
-        return ChatRoomMessage.objects.filter(
-            room_id=self.kwargs["room_id"], room__in=readers.values("room")
+        return ChatRoomMessage.objects.readable_by(self.request.user).filter(
+            room_id=self.kwargs["room_id"]
         )
 
     def list(self, request, *args, **kwargs):
@@ -223,9 +226,10 @@ class PrivateMessageViewSet(
     viewsets.GenericViewSet,
 ):
     """Messages you sent or received, newest first (``?with_user_id=``: one
-    conversation). Sending to a user who blocked you, or whom you blocked,
-    is a 403 and nothing is stored; sending is limited as room messages are
-    (one bucket for both)."""
+    conversation); your history with a user you blocked, or who blocked
+    you, stays yours. Sending to such a user is the 404 of a user who does
+    not exist, and nothing is stored; sending is limited as room messages
+    are (one bucket for both)."""
 
     queryset = PrivateMessage.objects.all()
     serializer_class = PrivateMessageSerializer
@@ -242,7 +246,7 @@ class PrivateMessageViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        recipient = services.active_user(data.pop("recipient_id"))
+        recipient = services.active_user(data.pop("recipient_id"), self.request.user)
         serializer.instance = services.private_message_send(
             sender=self.request.user, recipient=recipient, **data
         )
@@ -252,8 +256,9 @@ class PresenceViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Who is here: each user's last heartbeat, ``offline`` once older than
-    ``SAFETY_PRESENCE_TTL`` (``?room_id=``: those in a room). ``heartbeat``
-    records yours."""
+    ``SAFETY_PRESENCE_TTL`` (``?room_id=``: those in a room), without users
+    you blocked or who blocked you; ``room_id`` only when you may see that
+    room. ``heartbeat`` records yours."""
 
     queryset = Presence.objects.all()
     serializer_class = PresenceSerializer
@@ -263,16 +268,15 @@ class PresenceViewSet(
     ordering_fields = []
 
     def get_queryset(self):
-        return Presence.objects.exclude(
-            services.blocked_with(self.request.user)
-        ).filter(user__is_active=True)
+        return Presence.objects.seen_by(self.request.user)
 
     @extend_schema(request=HeartbeatSerializer, responses=PresenceSerializer)
     @action(detail=False, methods=["post"])
     def heartbeat(self, request):
         data = HeartbeatSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        presence = services.presence_heartbeat(user=request.user, **data.validated_data)
+        services.presence_heartbeat(user=request.user, **data.validated_data)
+        presence = Presence.objects.seen_by(request.user).get(user=request.user)
         return Response(PresenceSerializer(presence).data)
 
 
@@ -373,7 +377,8 @@ class ModerationActionViewSet(
 class LocationViewSet(OwnRowsMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Your approximate location: ``PUT`` a city (and neighbourhood,
     coordinates); only keyed hashes and coordinates rounded to ~1 km are
-    stored. ``nearby``: users in your city, without blocked ones."""
+    stored. ``nearby``: users in your city, without those you blocked or
+    who blocked you."""
 
     queryset = Location.objects.all()
     serializer_class = LocationSerializer

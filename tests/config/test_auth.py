@@ -374,8 +374,11 @@ def view_members() -> Permission:
     )
 
 
-def test_a_known_tokens_permissions_cost_no_query(token_cache, api_client, user):
-    user.user_permissions.add(view_members())
+def test_a_known_tokens_permissions_cost_no_query(
+    token_cache, api_client, user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # as the change commits
+        user.user_permissions.add(view_members())
     assert api_client.get(MEMBERS).status_code == 200  # cached now
     with CaptureQueriesContext(connection) as queries:
         assert api_client.get(MEMBERS).status_code == 200
@@ -453,6 +456,21 @@ def test_a_deactivated_user_is_refused_at_once(token_cache, api_client, user):
     user.is_active = False
     user.save()
     assert_error(api_client.get("/api/profiles/me/"), 401, "authentication_failed")
+
+
+def test_a_changed_user_is_cached_again_once_the_change_commits(
+    token_cache, api_client, user, django_capture_on_commit_callbacks
+):
+    assert queries_to_authenticate(api_client) == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        user.tagline = "changed"
+        user.save()
+        # Until the change commits, the token is read from the database (its
+        # user and permissions as the transaction stands), and never cached.
+        assert queries_to_authenticate(api_client) == 1
+        assert queries_to_authenticate(api_client) == 1
+    assert queries_to_authenticate(api_client) == 3
+    assert queries_to_authenticate(api_client) == 0
 
 
 def test_new_staff_rights_apply_at_once(token_cache, api_client, user):

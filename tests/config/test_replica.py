@@ -77,6 +77,22 @@ def test_the_window_after_a_write_ends(user, settings):
     assert on_the_replica.captured_queries
 
 
+def test_with_redis_down_every_read_goes_to_the_primary(user, redis_down):
+    """No client's writes can be remembered, so none may read a replica that
+    may lag behind them: the service answers as it does without a replica."""
+    writer = token_client(user)
+    writer.raise_request_exception = False  # a 500 is an answer, as a server's
+    created = ok(writer.post(TASKS, {"title": "buy milk"}), 201)
+    reader = APIClient(raise_request_exception=False)
+    reader.force_authenticate(user)
+    with CaptureQueriesContext(connections["replica"]) as on_the_replica:
+        for client in (writer, reader):
+            response = client.get(TASKS)
+            assert response.status_code == 200, response.content
+            assert [t["id"] for t in results(response)] == [created["id"]]
+    assert not on_the_replica.captured_queries
+
+
 def test_migrations_and_writes_never_go_to_the_replica():
     router = replica.ReplicaRouter()
     assert router.allow_migrate("replica", "chatbot") is False
@@ -93,10 +109,16 @@ def test_a_replica_that_stops_answering_costs_no_5xx(user, settings, monkeypatch
     with CaptureQueriesContext(connections["replica"]) as on_the_replica:
         assert [t["id"] for t in results(client.get(TASKS))] == [str(task.pk)]
     assert on_the_replica.captured_queries
-    # The replica goes away mid-run: its address now refuses connections.
+    # The replica goes away mid-run: its address now refuses connections (a
+    # pool is made anew for it, waiting a second for a connection).
     replica_connection = connections["replica"]
     replica_connection.close()
+    close_pool(replica_connection)
     monkeypatch.setitem(replica_connection.settings_dict, "PORT", closed_port())
+    if pool := replica_connection.settings_dict["OPTIONS"].get("pool"):
+        monkeypatch.setitem(
+            replica_connection.settings_dict["OPTIONS"], "pool", {**pool, "timeout": 1}
+        )
     monkeypatch.setattr(replica, "_down_until", 0.0)
     for _ in range(3):
         response = client.get(TASKS)
@@ -104,3 +126,11 @@ def test_a_replica_that_stops_answering_costs_no_5xx(user, settings, monkeypatch
         assert [t["id"] for t in results(response)] == [str(task.pk)]
     assert replica._down_until > time.monotonic()  # left alone for a while
     replica_connection.close()
+    close_pool(replica_connection)  # the next test's pool has the real address
+
+
+def close_pool(connection) -> None:
+    """Close ``connection``'s pool (DB_POOL, the default): the connections it
+    holds would go on answering whatever its settings now say."""
+    if connection.pool:
+        connection.close_pool()

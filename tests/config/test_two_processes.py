@@ -3,25 +3,35 @@ config.asgi) on two ports, sharing PostgreSQL and Redis, as two machines
 behind a load balancer would. A token made through one works on the other, a
 session signed in on one is signed in on the other, the rate limits count the
 requests to both (the password endpoints'; a user's messages, over REST on
-one and a socket on the other), and a room message posted to one reaches a
-WebSocket held by the other (docs/scaling.md)."""
+one and a socket on the other), a room message posted to one reaches a
+WebSocket held by the other (docs/scaling.md), and a token revoked while both
+are busy with it is refused by both from the moment the revocation commits
+(docs/design.md#the-read-path)."""
 
 import asyncio
 import json
 import os
+import threading
+import time
 import uuid
+from collections import Counter
 
 import httpx2
+import psycopg
 import pytest
 import redis
 import websockets
+from django.contrib.auth.models import Permission
+from django.db import transaction
 
+from config.settings import cache_config
 from safety import services
 from safety.models import ChatRoomMessage
 from tests.conftest import REDIS_URL
 from tests.profiles.factories import UserFactory
 from tests.safety.factories import RoomFactory
 from tests.servers import (
+    database_url,
     postgresql_only,
     server,
     server_env,
@@ -32,6 +42,9 @@ from tests.servers import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "two processes 2026"
+# The servers' cache keys (Redis is shared): the tests' own writes to the cache
+# (a revocation's) go where the servers read.
+CACHE_KEY_PREFIX = f"two-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +58,7 @@ def servers(django_db_setup, django_db_blocker):
         pytest.skip("no Redis: the processes would share nothing")
     env = server_env(
         REDIS_URL=REDIS_URL,
-        CACHE_KEY_PREFIX=f"two-{uuid.uuid4().hex[:8]}",
+        CACHE_KEY_PREFIX=CACHE_KEY_PREFIX,
         # DEBUG on: the admin's pages then need no collectstatic.
         DEBUG="true",
         AUTH_THROTTLE_RATE="3/minute",
@@ -167,3 +180,117 @@ def test_a_users_messages_count_in_one_bucket_across_processes(servers):
     asyncio.run(conversation())
     until_offline(author)
     assert ChatRoomMessage.objects.filter(room=room).count() == 3
+
+
+# --- revocation wins every race -----------------------------------------------------
+
+MEMBERS = "/api/community/community-members/"  # needs community.view_communitymember
+
+
+def deactivate(user, permission) -> None:
+    user.is_active = False
+    user.save()
+
+
+# Each way a token stops working, and what a request gets from then on.
+REVOCATIONS = {
+    "the token is deleted": (lambda user, permission: user.auth_token.delete(), 401),
+    "the user is deactivated": (deactivate, 401),
+    "the permission is removed": (
+        lambda user, permission: user.user_permissions.remove(permission),
+        403,
+    ),
+}
+
+
+class Hammer:
+    """Threads GETting ``path`` with ``token`` without pause, half of them
+    from each server; every request is recorded as ``(started, ended,
+    status)`` on this process's monotonic clock."""
+
+    def __init__(self, servers, path: str, token: str, threads: int = 4):
+        self.records: list[tuple[float, float, int]] = []
+        self.done = threading.Event()
+        self.threads = [
+            threading.Thread(
+                target=self.run, args=(servers[n % len(servers)], path, token)
+            )
+            for n in range(threads)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def run(self, server: str, path: str, token: str) -> None:
+        headers = {"Authorization": f"Token {token}"}
+        with httpx2.Client(base_url=f"http://{server}", headers=headers) as client:
+            while not self.done.is_set():
+                started = time.monotonic()
+                status = client.get(path, timeout=30).status_code
+                self.records.append((started, time.monotonic(), status))
+
+    def stop(self) -> list[tuple[float, float, int]]:
+        self.done.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+        return self.records
+
+
+def waiting_on_locks(cursor) -> int:
+    cursor.execute("SELECT pg_stat_clear_snapshot()")
+    cursor.execute(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    )
+    return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("how", REVOCATIONS)
+def test_a_revocation_wins_the_race_with_requests_in_flight(servers, settings, how):
+    """Both servers are hammered with a token while it is revoked. Requests
+    that read the token, its user and their permissions before the
+    revocation committed are held (a lock on the group permissions table,
+    which the last of those reads needs) until after it committed, the
+    slowest a request can be: they answer as the old rows said, and the
+    cache must not keep what they read. Every request that starts after the
+    commit is refused, on both servers."""
+    revoke, refused = REVOCATIONS[how]
+    settings.CACHES = {
+        "default": {
+            **cache_config(REDIS_URL)["default"],
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+    user = UserFactory()
+    permission = Permission.objects.get(
+        content_type__app_label="community", codename="view_communitymember"
+    )
+    user.user_permissions.add(permission)
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=user).key
+    hammer = Hammer(servers, MEMBERS, token)
+    with psycopg.connect(database_url()) as locker:
+        try:
+            deadline = time.monotonic() + 10
+            while sum(status == 200 for *_, status in hammer.records) < 8:
+                assert time.monotonic() < deadline, Counter(hammer.records)
+                time.sleep(0.01)
+            locker.execute("LOCK TABLE auth_group_permissions IN ACCESS EXCLUSIVE MODE")
+            with transaction.atomic():
+                revoke(user, permission)
+                # The requests that miss the cache now read the old rows (not
+                # committed yet) and wait on the lock before they can finish.
+                deadline = time.monotonic() + 10
+                while waiting_on_locks(locker.cursor()) < 2:
+                    assert time.monotonic() < deadline, "no request got held"
+                    time.sleep(0.01)
+            committed = time.monotonic()
+        finally:
+            locker.rollback()  # the held requests finish, after the commit
+        time.sleep(1.5)
+    records = hammer.stop()
+    held = [status for started, ended, status in records if started < committed < ended]
+    assert held, "no request was in flight across the commit"
+    after = Counter(status for started, _, status in records if started > committed)
+    assert set(after) == {refused}, after
+    assert sum(after.values()) >= 10

@@ -364,7 +364,7 @@ def test_reacted_posts_come_from_the_last_reactions_only(user):
     posts = PostFactory.create_batch(5)
     for post in posts:
         ReactionFactory(user=user, post=post)
-    rows = Reaction.objects.reacted_posts(user.pk, window=3)
+    rows = Reaction.objects.reacted_posts(user.pk, reader=user, window=3)
     assert [row["id"] for row in rows] == [p.pk for p in posts[:1:-1]]
 
 

@@ -154,7 +154,12 @@ def test_reacted_posts_query_uses_the_seed_index(postgresql, user):
     for someone in (user, heavy):
         plan = explain(
             *Reaction.objects.reacted_posts_sql(
-                someone.pk, position=None, reverse=False, limit=51, window=8192
+                someone.pk,
+                reader=user,
+                position=None,
+                reverse=False,
+                limit=51,
+                window=8192,
             )
         )
         assert "ix_reactions_user_created" in plan, plan

@@ -4,6 +4,7 @@ media, private messages refused between a blocked pair, blocks hiding users,
 presence with a TTL, reports reviewed by staff, an append-only moderation log
 and mutes, locations stored as keyed hashes."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -22,7 +23,13 @@ from safety.models import (
     Report,
 )
 from tests.conftest import token_client
-from tests.helpers import assert_error, ok, results, schema_operations
+from tests.helpers import (
+    assert_error,
+    assert_list_queries_constant,
+    ok,
+    results,
+    schema_operations,
+)
 from tests.profiles.factories import UserFactory
 from tests.safety.factories import RoomFactory
 
@@ -188,13 +195,16 @@ def test_private_messages_are_seen_by_their_two_users_only(
 
 def test_a_blocked_pair_cannot_message_either_way(api_client, user, other_user):
     ok(api_client.post(f"{API}blocks/", {"blocked_id": str(other_user.pk)}), 201)
-    body = {"recipient_id": str(other_user.pk), "message": "hi"}
-    assert_error(
-        api_client.post(f"{API}private-messages/", body), 403, "permission_denied"
+    # Either way the answer is that of a user who does not exist.
+    nobody = {"recipient_id": str(uuid.uuid4()), "message": "hi"}
+    missing = assert_error(
+        api_client.post(f"{API}private-messages/", nobody), 404, "not_found"
     )
+    body = {"recipient_id": str(other_user.pk), "message": "hi"}
+    assert api_client.post(f"{API}private-messages/", body).json() == missing
     back = {"recipient_id": str(user.pk), "message": "hi"}
     theirs = token_client(other_user)
-    assert_error(theirs.post(f"{API}private-messages/", back), 403, "permission_denied")
+    assert theirs.post(f"{API}private-messages/", back).json() == missing
     assert not PrivateMessage.objects.exists()
     ok(api_client.delete(f"{API}blocks/{other_user.pk}/"), 204)
     ok(theirs.post(f"{API}private-messages/", back), 201)
@@ -265,6 +275,56 @@ def test_anyone_reports_and_staff_review(api_client, user, staff_client, staff_u
     ok(staff_client.post(url, {"status": "resolved"}))
     assert fields(staff_client.post(url, {"status": "reviewing"})) == ["status"]
     assert Report.objects.get().status == "resolved"
+
+
+def test_a_report_names_only_what_the_reporter_can_see(api_client, user, other_user):
+    """A private room of others, a message in it, one of a room the reporter
+    is not in, one by a user hidden from them (a block), an inactive user:
+    each is refused exactly as an id that does not exist, and nothing is
+    stored."""
+    private = RoomFactory(is_public=False)
+    secret = services.room_message_post(room=private, user=private.owner, message="s")
+    public = RoomFactory()
+    unread = services.room_message_post(room=public, user=public.owner, message="u")
+    shared = RoomFactory()
+    for member in (user, other_user):
+        services.room_join(room=shared, user=member)
+    theirs = services.room_message_post(room=shared, user=other_user, message="t")
+    services.block(blocker=other_user, blocked=user)
+    cases = [
+        ("reported_room_id", private.pk, 2**62),
+        ("reported_message_id", secret.pk, 2**62),
+        ("reported_message_id", unread.pk, 2**62),
+        ("reported_message_id", theirs.pk, 2**62),
+        ("reported_user_id", str(UserFactory(is_active=False).pk), str(uuid.uuid4())),
+    ]
+    for field, unseen, nothing in cases:
+        answers = [
+            api_client.post(f"{API}reports/", {field: value, "report_type": "spam"})
+            for value in (unseen, nothing)
+        ]
+        assert fields(answers[1]) == [field]
+        unseen_body, missing_body = (
+            answer.content.decode().replace(str(value), "<id>")
+            for answer, value in zip(answers, (unseen, nothing), strict=True)
+        )
+        assert (answers[0].status_code, unseen_body) == (400, missing_body), field
+    assert not Report.objects.exists()
+    # A user who blocked the reporter stays reportable: the harassed must be
+    # able to report a harasser who then blocked them.
+    body = {"reported_user_id": str(other_user.pk), "report_type": "harassment"}
+    ok(api_client.post(f"{API}reports/", body), 201)
+
+
+def test_a_block_shields_nobody_from_a_rooms_moderation(api_client, user):
+    room = RoomFactory()
+    services.room_join(room=room, user=user)
+    services.block(blocker=user, blocked=room.owner)
+    owner = token_client(room.owner)
+    member = f"{API}chat-rooms/{room.pk}/members/{user.pk}/"
+    assert_error(owner.get(member), 404, "not_found")  # hidden from the owner
+    assert ok(owner.post(f"{member}ban/"))["is_banned"] is True
+    assert ChatRoomMember.objects.get(room=room, user=user).is_banned
 
 
 def test_the_moderation_log_is_append_only_and_needs_a_reason(
@@ -479,8 +539,39 @@ def test_a_heartbeat_names_only_a_room_you_are_in(api_client, user):
     ]
 
 
+def test_presence_shows_a_room_only_to_those_who_may_see_it(api_client, user):
+    private, public = RoomFactory(is_public=False), RoomFactory()
+    inside, elsewhere = private.owner, UserFactory()
+    services.presence_heartbeat(user=inside, status="online", room_id=private.pk)
+    services.room_join(room=public, user=elsewhere)
+    services.presence_heartbeat(user=elsewhere, status="online", room_id=public.pk)
+    rooms = {}
+    for who, client in (("outsider", api_client), ("member", token_client(inside))):
+        listed = results(client.get(f"{API}presence/"))
+        rooms[who] = {row["user_id"]: row["room_id"] for row in listed}
+        one = ok(client.get(f"{API}presence/{inside.pk}/"))
+        assert one["room_id"] == rooms[who][str(inside.pk)]
+    # A private room is shown to its members only; a public one to everyone.
+    assert rooms["outsider"] == {str(inside.pk): None, str(elsewhere.pk): public.pk}
+    assert rooms["member"] == {str(inside.pk): private.pk, str(elsewhere.pk): public.pk}
+    # Nor does filtering by it tell an outsider who is there.
+    assert results(api_client.get(f"{API}presence/?room_id={private.pk}")) == []
+
+
+def test_the_presence_list_costs_the_same_whatever_rooms_it_shows(api_client):
+    def add_rows(n):
+        for index in range(n):
+            room = RoomFactory(is_public=index % 2 == 0)
+            services.presence_heartbeat(
+                user=room.owner, status="online", room_id=room.pk
+            )
+
+    assert_list_queries_constant(api_client, f"{API}presence/", add_rows, budget=1)
+
+
 def test_a_message_report_names_the_room_and_author(api_client, user):
     room = RoomFactory()
+    services.room_join(room=room, user=user)
     message = services.room_message_post(room=room, user=room.owner, message="spam")
     body = ok(
         api_client.post(

@@ -2,7 +2,8 @@
 them; tags are changed by staff, interests by their user); a story is read
 as its visibility allows and changed by its author; habits, gardens,
 feature vectors and matches are their user's alone: another user's are 404
-on every verb."""
+on every verb. Users you blocked, or who blocked you, are left out of
+interests, stories and matches (docs/design.md#blocks)."""
 
 from django.db.models import OuterRef, Q, Subquery
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -11,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from config import privacy
 from config.api.permissions import IsOwnerOrReadOnly, ReadOnlyOrModelPermissions
 from config.api.views import (
     LeanListMixin,
@@ -87,6 +89,9 @@ class UserTagViewSet(LeanListMixin, mixins.CreateModelMixin, viewsets.GenericVie
     ordering = ["user_id", "tag_id"]
     ordering_fields = []
 
+    def get_queryset(self):
+        return self.queryset.exclude(privacy.hidden("user", self.request.user))
+
     def perform_create(self, serializer):
         serializer.instance = services.interest_add(
             user=self.request.user, **serializer.validated_data
@@ -136,7 +141,7 @@ class UserInterestViewSet(
     def get_queryset(self):
         rows = UserTag.objects.filter(
             user_id=self.kwargs["user_id"], user__is_active=True
-        )
+        ).exclude(privacy.hidden("user", self.request.user))
         if self.request.method not in permissions.SAFE_METHODS:
             rows = rows.filter(user=self.request.user)
         return rows
@@ -151,8 +156,9 @@ class UserInterestViewSet(
 class StoryViewSet(LeanRetrieveMixin, viewsets.ModelViewSet):
     """Stories, newest first: every public story, and your own of any
     visibility (``friends`` stories are their author's alone until the app
-    has friendships). Filter by ``?user_id=``, ``?visibility=``, ``?tag=``.
-    Only the author changes or deletes a story."""
+    has friendships), without those of users you blocked or who blocked
+    you. Filter by ``?user_id=``, ``?visibility=``, ``?tag=``. Only the
+    author changes or deletes a story."""
 
     queryset = Story.objects.all()
     serializer_class = StorySerializer
@@ -165,9 +171,10 @@ class StoryViewSet(LeanRetrieveMixin, viewsets.ModelViewSet):
     ordering = ["-created_at"]
 
     def get_queryset(self):
+        me = self.request.user
         return Story.objects.filter(
-            Q(visibility=Visibility.PUBLIC) | Q(user=self.request.user)
-        )
+            Q(visibility=Visibility.PUBLIC) | Q(user=me)
+        ).exclude(privacy.hidden("user", me))
 
     def perform_create(self, serializer):
         data = serializer.validated_data
@@ -241,11 +248,15 @@ class UserFeatureViewSet(OwnRowsMixin, LeanRetrieveMixin, viewsets.ModelViewSet)
 
 def latest_batch(user):
     """``user``'s matches of their latest batch, best first (the index on
-    ``(user_id, score DESC)``)."""
+    ``(user_id, score DESC)``), without users hidden from them."""
     latest = MatchResult.objects.filter(user=OuterRef("user")).order_by("-created_at")
-    return MatchResult.objects.filter(
-        user=user, created_at=Subquery(latest.values("created_at")[:1])
-    ).order_by("-score", "id")
+    return (
+        MatchResult.objects.filter(
+            user=user, created_at=Subquery(latest.values("created_at")[:1])
+        )
+        .exclude(privacy.hidden("target_user", user))
+        .order_by("-score", "id")
+    )
 
 
 class MatchResultViewSet(
@@ -256,7 +267,8 @@ class MatchResultViewSet(
 ):
     """Your matches from the latest run, best first: the users whose feature
     vectors are most like yours (cosine similarity, 0 to 1; only vectors of
-    your version and length). ``refresh`` runs the matching for you now."""
+    your version and length), without users you blocked or who blocked you.
+    ``refresh`` runs the matching for you now."""
 
     queryset = MatchResult.objects.all()
     serializer_class = MatchResultSerializer
@@ -267,9 +279,12 @@ class MatchResultViewSet(
     ordering_fields = []
 
     def get_queryset(self):
+        me = self.request.user
         if self.action == "list":
-            return latest_batch(self.request.user)
-        return MatchResult.objects.filter(user=self.request.user)
+            return latest_batch(me)
+        return MatchResult.objects.filter(user=me).exclude(
+            privacy.hidden("target_user", me)
+        )
 
     @extend_schema(request=None, responses=MatchResultSerializer(many=True))
     @action(detail=False, methods=["post"])
