@@ -343,6 +343,9 @@ def rate_limit(name: str, rate: str, burst: int | None) -> tuple[str, int | None
 
 
 RATE_LIMITS = {
+    # Requests to what anyone may read without signing in (the API root, the
+    # schema and its docs), per client address.
+    "anonymous": rate_limit("ANONYMOUS", "120/minute", 60),
     # Requests to the token and registration endpoints, per client address.
     "password": rate_limit("AUTH_THROTTLE", "10/minute", None),
     # Failed password checks (admin login, token endpoint) per client address,

@@ -4,11 +4,12 @@ the platform's endpoints and the API docs."""
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
 from config.admin import LoginForm
-from config.api.views import ApiRootView, TokenView, not_found
+from config.api.throttling import AnonymousThrottle
+from config.api.views import ApiRootView, SchemaView, TokenView, not_found
 from profiles.api.views import RegisterView
 
 # Each app serves its API from its api/urls.py at /api/<app>/.
@@ -39,13 +40,15 @@ urlpatterns = [
     *(path(f"api/{app}/", include(f"{app}.api.urls")) for app in API_APPS),
     path(
         "api/schema/",
-        SpectacularAPIView.as_view(permission_classes=[AllowAny]),
+        SchemaView.as_view(),
         name="api-schema",
     ),
     path(
         "api/docs/",
         SpectacularSwaggerView.as_view(
-            url_name="api-schema", permission_classes=[AllowAny]
+            url_name="api-schema",
+            permission_classes=[AllowAny],
+            throttle_classes=[AnonymousThrottle],
         ),
         name="api-docs",
     ),

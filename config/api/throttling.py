@@ -17,6 +17,19 @@ class PasswordThrottle(throttling.BaseThrottle):
         return True
 
 
+class AnonymousThrottle(throttling.BaseThrottle):
+    """Every request, per client address, in the ``anonymous`` scope
+    (``ANONYMOUS_RATE``): the views anyone may read without signing in (the
+    API root, the schema and its docs). Every other view refuses an
+    anonymous client before its throttles run."""
+
+    methods = {"GET", "HEAD"}
+
+    def allow_request(self, request, view):
+        ratelimit.hit("anonymous", ratelimit.client_address(request))
+        return True
+
+
 class UserWriteThrottle(throttling.BaseThrottle):
     """Every API view's (``DEFAULT_THROTTLE_CLASSES``): the signed-in user's
     writes count in the ``writes`` scope and, when the view has a

@@ -2,7 +2,9 @@
 root, the token endpoint and the JSON 404 for unknown ``/api/`` paths."""
 
 from django.contrib.auth import get_user_model
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -16,7 +18,7 @@ from config.api.lean import Shape
 from config.api.pagination import key_columns
 from config.api.parsers import JSONParser
 from config.api.serializers import StrictInputMixin
-from config.api.throttling import PasswordThrottle
+from config.api.throttling import AnonymousThrottle, PasswordThrottle
 
 
 class LeanListMixin:
@@ -130,12 +132,45 @@ class ApiRootView(APIView):
     """Links to each app's API and to the platform's endpoints."""
 
     permission_classes = [permissions.AllowAny]
+    throttle_classes = [AnonymousThrottle]
     schema = None
     links: dict[str, str] = {}
 
     def get(self, request):
         return Response(
             {name: request.build_absolute_uri(url) for name, url in self.links.items()}
+        )
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI schema, public and rate-limited per address. It depends on
+    the code alone, so each process makes it once per format: making and
+    rendering it costs 0.1 to 0.2 s of CPU, which would let anonymous
+    requests load a server. (A ``?lang=`` translation is made each time.)"""
+
+    permission_classes = [permissions.AllowAny]
+    throttle_classes = [AnonymousThrottle]
+    schema = None  # not an operation of the API it describes
+    _made: dict[str, tuple[bytes, str, str]] = {}  # format: body and headers
+
+    def get(self, request, *args, **kwargs):
+        if "lang" in request.GET:
+            return super().get(request, *args, **kwargs)
+        fmt = request.accepted_renderer.format
+        if fmt not in self._made:
+            response = self.finalize_response(
+                request, super().get(request, *args, **kwargs)
+            )
+            self._made[fmt] = (
+                response.rendered_content,
+                response["Content-Type"],
+                response["Content-Disposition"],
+            )
+        body, content_type, disposition = self._made[fmt]
+        return HttpResponse(
+            body,
+            content_type=content_type,
+            headers={"Content-Disposition": disposition},
         )
 
 

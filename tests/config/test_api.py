@@ -1,13 +1,15 @@
 """The API platform every app inherits: the first pages a newcomer opens,
 the OpenAPI schema and its conventions, pagination, filters and ordering."""
 
+import ipaddress
 import json
 import re
+import uuid
 
 import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
-from rest_framework.test import APIRequestFactory, force_authenticate
+from rest_framework.test import APIClient, APIRequestFactory, force_authenticate
 
 from profiles.api.views import PostViewSet
 from tests.helpers import assert_error, existing_value
@@ -101,6 +103,40 @@ def test_schema_validates_without_warnings(tmp_path):
     call_command(
         "spectacular", validate=True, fail_on_warn=True, file=str(tmp_path / "s.yaml")
     )
+
+
+def test_the_schema_is_made_once_per_format(anon_client, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    made = []
+    make = SchemaGenerator.get_schema
+    monkeypatch.setattr(
+        SchemaGenerator,
+        "get_schema",
+        lambda self, **kwargs: made.append(1) or make(self, **kwargs),
+    )
+    monkeypatch.setattr("config.api.views.SchemaView._made", {})
+    first = anon_client.get("/api/schema/?format=json")
+    again = anon_client.get("/api/schema/?format=json")
+    yaml = anon_client.get("/api/schema/")
+    assert first.status_code == again.status_code == yaml.status_code == 200
+    assert first.content == again.content
+    assert first["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    assert yaml["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert yaml.content.startswith(b"openapi: 3")
+    assert len(made) == 2  # JSON once, YAML once
+
+
+@pytest.mark.parametrize("url", ["/api/", "/api/schema/?format=json", "/api/docs/"])
+def test_what_anyone_may_read_is_rate_limited_per_address(rate_limits, url):
+    rate_limits(anonymous=("1/hour", 2))
+    # Addresses no other test (or earlier run, in Redis) has used.
+    one, two = (
+        APIClient(REMOTE_ADDR=str(ipaddress.IPv6Address(uuid.uuid4().bytes)))
+        for _ in "12"
+    )
+    assert [one.get(url).status_code for _ in range(3)] == [200, 200, 429]
+    assert two.get(url).status_code == 200
 
 
 def test_schema_is_public_openapi_3_documenting_errors(schema):
