@@ -14,7 +14,13 @@ from django.urls import reverse
 from config.fields import JSON_OBJECT_MAX_LENGTH, BoundedTextField
 from profiles.models import Post, UserProfile
 from safety.models import ChatRoomMessage
-from tests.config.test_strict_input import body_at, operation_url, resolve, send
+from tests.config.test_strict_input import (
+    body_at,
+    body_operations,
+    operation_url,
+    resolve,
+    send,
+)
 from tests.helpers import assert_error, error_fields
 from tests.safety.factories import RoomFactory
 from wellness.models import Habit, Story
@@ -74,14 +80,9 @@ def written_texts(schema: dict, properties: dict, path: tuple = ()):
 def request_texts(schema: dict):
     """``(method, path, field path, node)`` of every writable string of every
     request body in the schema."""
-    for path, item in schema["paths"].items():
-        for method, operation in item.items():
-            content = operation.get("requestBody", {}).get("content", {})
-            if "application/json" not in content:
-                continue
-            body = resolve(schema, content["application/json"]["schema"])
-            for field, node in written_texts(schema, body.get("properties", {})):
-                yield method, path, field, node
+    for method, path, properties in body_operations(schema):
+        for field, node in written_texts(schema, properties):
+            yield method, path, field, node
 
 
 def test_every_text_a_client_writes_has_a_max_length(schema):
